@@ -1,0 +1,226 @@
+//! hirundo's ingest pipeline: a capture file (the source, `hirundo-capture`) is decoded and
+//! every frame accounted for (the transform, `hirundo-wire` plus [`FrameCounts`]), and the
+//! packets go to the store in one transaction per file (the sink, `hirundo-store`), so each
+//! file is stored wholly or not at all, and never twice.
+//!
+//! ```no_run
+//! use hirundo_ingest::{discover, ingest_file, NoProgress, SensorRule};
+//! let store = hirundo_store::Store::open("db".as_ref()).unwrap();
+//! let (inputs, _problems) = discover(&["captures".into()], &SensorRule::Fixed("tokyo".into()));
+//! for input in &inputs {
+//!     println!("{}", ingest_file(&store, input, &NoProgress));
+//! }
+//! ```
+
+mod counts;
+mod discover;
+
+use std::fmt;
+use std::path::Path;
+
+use hirundo_capture::{CaptureError, CaptureReader};
+use hirundo_store::{FileEntry, FileStatus, PacketBatchBuilder, Store, StoreError, Transaction};
+use hirundo_wire::{decode, Decoded, LinkType};
+use serde::Serialize;
+
+pub use counts::FrameCounts;
+pub use discover::{discover, DiscoverError, Input, SensorRule};
+
+/// Receives progress while files are ingested (a progress bar, log lines, or nothing).
+pub trait Progress {
+    /// `n` more packets were stored from the current file.
+    fn packets(&self, n: u64);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn packets(&self, _: u64) {}
+}
+
+/// What became of one capture file.
+#[derive(Debug, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub sensor: String,
+    /// BLAKE3 of the file's bytes (absent when the file could not be read).
+    pub hash: Option<String>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// The outcome of ingesting one file.
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every record stored.
+    Ingested { packets: u64, frames: u64, malformed: u64, non_ip: u64 },
+    /// The file is damaged: records before the damage are stored.
+    Partial { packets: u64, frames: u64, malformed: u64, non_ip: u64, error: String },
+    /// The same bytes were ingested before; nothing changed.
+    AlreadyIngested { previous: FileStatus },
+    /// Nothing stored from this file.
+    Failed { error: String },
+}
+
+impl FileReport {
+    /// True when the file was not read whole: the ingest should exit non-zero.
+    pub fn is_failure(&self) -> bool {
+        matches!(self.outcome, Outcome::Partial { .. } | Outcome::Failed { .. })
+    }
+}
+
+impl fmt::Display for FileReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = &self.path;
+        match &self.outcome {
+            Outcome::Ingested { packets, frames, .. } => {
+                write!(f, "{path}: ingested {packets} packets of {frames} frames (sensor {})", self.sensor)
+            }
+            Outcome::Partial { packets, error, .. } => {
+                write!(f, "{error} (kept the {packets} packets before it)")
+            }
+            Outcome::AlreadyIngested { previous } => {
+                write!(f, "{path}: already ingested ({previous:?}), nothing changed")
+            }
+            Outcome::Failed { error } => write!(f, "{error}"),
+        }
+    }
+}
+
+/// Ingests one capture file in its own transaction.
+pub fn ingest_file(store: &Store, input: &Input, progress: &dyn Progress) -> FileReport {
+    let path = input.path.display().to_string();
+    let report = |hash, outcome| FileReport { path: path.clone(), sensor: input.sensor.clone(), hash, outcome };
+    let hash = match hash_file(&input.path) {
+        Ok(hash) => hash,
+        Err(e) => return report(None, Outcome::Failed { error: format!("{path}: {e}") }),
+    };
+    let outcome = match store.ingested(&hash) {
+        Ok(Some(previous)) => Outcome::AlreadyIngested { previous },
+        Ok(None) => store_file(store, input, &hash, progress),
+        Err(e) => Outcome::Failed { error: e.to_string() },
+    };
+    report(Some(hash), outcome)
+}
+
+/// BLAKE3 of the whole file: memory-mapped and hashed on both cores, so that it costs a
+/// fraction of decoding.
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_mmap_rayon(path)?;
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+fn store_file(store: &Store, input: &Input, hash: &str, progress: &dyn Progress) -> Outcome {
+    let mut reader = match CaptureReader::open(&input.path) {
+        Ok(reader) => reader,
+        Err(e) => return Outcome::Failed { error: e.to_string() },
+    };
+    let format = format!("{:?}+{:?}", reader.container(), reader.compression()).to_lowercase();
+    let mut txn = store.begin();
+    let mut builder = PacketBatchBuilder::new(&input.sensor, &hash[..16]);
+    let read = copy_packets(&mut reader, &mut builder, &mut txn, progress);
+    let (counts, damage) = match read {
+        Ok(read) => read,
+        Err(e) => return Outcome::Failed { error: e.to_string() },
+    };
+    let entry = counts.into_entry(hash, input, format, damage.as_ref());
+    let outcome_counts = (entry.packets, entry.frames, entry.malformed_total(), entry.non_ip.values().sum());
+    txn.add_file(entry);
+    match txn.commit() {
+        Ok(_) => {
+            let (packets, frames, malformed, non_ip) = outcome_counts;
+            match damage {
+                None => Outcome::Ingested { packets, frames, malformed, non_ip },
+                Some(e) => Outcome::Partial { packets, frames, malformed, non_ip, error: e.to_string() },
+            }
+        }
+        Err(StoreError::AlreadyIngested { .. }) => {
+            Outcome::AlreadyIngested { previous: store.ingested(hash).ok().flatten().unwrap_or(FileStatus::Complete) }
+        }
+        Err(e) => Outcome::Failed { error: e.to_string() },
+    }
+}
+
+/// Reads every frame, decodes it, and streams the packets into the transaction. Returns the
+/// counts and, for a damaged file, the error that stopped reading.
+fn copy_packets(
+    reader: &mut CaptureReader,
+    builder: &mut PacketBatchBuilder,
+    txn: &mut Transaction<'_>,
+    progress: &dyn Progress,
+) -> Result<(FrameCounts, Option<CaptureError>), StoreError> {
+    let mut counts = FrameCounts::default();
+    let mut link_cache: Option<(u32, Option<LinkType>)> = None;
+    let damage = loop {
+        let frame = match reader.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        };
+        counts.frames += 1;
+        let link = match link_cache {
+            Some((linktype, link)) if linktype == frame.linktype => link,
+            _ => {
+                let link = LinkType::from_linktype(frame.linktype);
+                link_cache = Some((frame.linktype, link));
+                link
+            }
+        };
+        let Some(link) = link else {
+            counts.unsupported_link(frame.linktype);
+            continue;
+        };
+        match decode(link, frame.data, frame.orig_len) {
+            Decoded::Packet(packet) => {
+                counts.packet(frame.ts_ns, &packet);
+                builder.push(frame.ts_ns, &packet);
+                if builder.is_full() {
+                    flush(builder, txn, progress)?;
+                }
+            }
+            Decoded::NonIp(kind) => counts.non_ip(kind),
+            Decoded::Malformed(reason) => counts.malformed(reason),
+        }
+    };
+    flush(builder, txn, progress)?;
+    Ok((counts, damage))
+}
+
+fn flush(
+    builder: &mut PacketBatchBuilder,
+    txn: &mut Transaction<'_>,
+    progress: &dyn Progress,
+) -> Result<(), StoreError> {
+    if let Some(batch) = builder.finish() {
+        let rows = batch.num_rows() as u64;
+        txn.write(batch)?;
+        progress.packets(rows);
+    }
+    Ok(())
+}
+
+impl FrameCounts {
+    fn into_entry(self, hash: &str, input: &Input, format: String, damage: Option<&CaptureError>) -> FileEntry {
+        let bytes = std::fs::metadata(&input.path).map(|m| m.len()).unwrap_or(0);
+        FileEntry {
+            hash: hash.to_owned(),
+            path: input.path.display().to_string(),
+            bytes,
+            sensor: input.sensor.clone(),
+            status: if damage.is_some() { FileStatus::Partial } else { FileStatus::Complete },
+            error: damage.map(|e| e.to_string()),
+            format,
+            frames: self.frames,
+            packets: self.packets,
+            later_fragments: self.later_fragments,
+            non_ip: self.non_ip_labels(),
+            malformed: self.malformed_labels(),
+            unsupported_link: self.unsupported_labels(),
+            first_ts_ns: self.first_ts_ns,
+            last_ts_ns: self.last_ts_ns,
+        }
+    }
+}

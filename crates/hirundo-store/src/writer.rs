@@ -1,0 +1,318 @@
+//! Transactions: record batches are encoded to Parquet on a background thread (so decoding and
+//! encoding use both cores), staged as hidden `.pending` files, and become visible only when
+//! the commit naming them is published in the log.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
+
+use arrow::array::{Array, BooleanArray, RecordBatch, TimestampNanosecondArray};
+use arrow::compute::{filter_record_batch, max, min};
+use chrono::DateTime;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use crate::log::{sync_dir, AddFile, Commit, FileEntry};
+use crate::{schema::packets_schema, Store, StoreError};
+
+const NS_PER_DAY: i64 = 86_400_000_000_000;
+/// Batches queued between the decoder and the encoder: bounds memory to a few batches.
+const QUEUE_DEPTH: usize = 4;
+/// Day partitions open at once in one transaction; an older one is closed (and a new part file
+/// started if its day comes back) so that a capture spanning years cannot exhaust memory.
+const MAX_OPEN_DAYS: usize = 8;
+/// Rows per Parquet row group: big enough for good compression and statistics.
+const ROW_GROUP_ROWS: usize = 1024 * 1024;
+
+/// What a successful commit published.
+#[derive(Debug)]
+pub struct Committed {
+    pub version: u64,
+    pub rows: u64,
+}
+
+/// An open write to the store. Dropping it without [`commit`](Self::commit) discards the data.
+pub struct Transaction<'s> {
+    store: &'s Store,
+    txn: String,
+    sender: Option<SyncSender<RecordBatch>>,
+    worker: Option<JoinHandle<Result<Vec<AddFile>, StoreError>>>,
+    files: Vec<FileEntry>,
+}
+
+impl<'s> Transaction<'s> {
+    pub(crate) fn new(store: &'s Store, txn: String) -> Self {
+        let (sender, receiver) = sync_channel(QUEUE_DEPTH);
+        let encoder = Encoder::new(store.root().to_path_buf(), txn.clone());
+        let worker = std::thread::Builder::new()
+            .name("parquet-encoder".into())
+            .spawn(move || encoder.run(receiver))
+            .expect("spawn encoder thread");
+        Transaction { store, txn, sender: Some(sender), worker: Some(worker), files: Vec::new() }
+    }
+
+    /// Queues a batch of `packets` rows; blocks while the encoder is [`QUEUE_DEPTH`] behind.
+    pub fn write(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
+        let sender = self.sender.as_ref().expect("sender lives until commit");
+        if sender.send(batch).is_err() {
+            // The encoder stopped early: its result says why.
+            return Err(self.join_worker().err().unwrap_or(StoreError::EncoderGone));
+        }
+        Ok(())
+    }
+
+    /// Records a capture file whose rows this transaction carries.
+    pub fn add_file(&mut self, entry: FileEntry) {
+        self.files.push(entry);
+    }
+
+    /// Publishes the transaction: after this returns, its rows are durable and visible; if
+    /// the process dies before, none of them are. Fails with [`StoreError::AlreadyIngested`]
+    /// when a concurrent writer committed one of the same capture files first.
+    pub fn commit(mut self) -> Result<Committed, StoreError> {
+        let adds = self.join_worker()?;
+        let rows = adds.iter().map(|a| a.rows).sum();
+        let commit = Commit {
+            version: 0,
+            txn: self.txn.clone(),
+            committed_at: chrono::Utc::now().to_rfc3339(),
+            writer: concat!("hirundo ", env!("CARGO_PKG_VERSION")).into(),
+            files: std::mem::take(&mut self.files),
+            add: adds,
+        };
+        let version = self.store.publish(&commit)?;
+        publish_data_files(self.store.root(), &commit.add)?;
+        Ok(Committed { version, rows })
+    }
+
+    fn join_worker(&mut self) -> Result<Vec<AddFile>, StoreError> {
+        self.sender = None;
+        match self.worker.take() {
+            Some(worker) => worker.join().map_err(|_| StoreError::EncoderGone)?,
+            None => Err(StoreError::EncoderGone),
+        }
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if self.worker.is_some() {
+            if let Ok(adds) = self.join_worker() {
+                for add in adds {
+                    let _ = fs::remove_file(pending_path(&self.store.root().join(&add.path)));
+                }
+            }
+        }
+    }
+}
+
+/// Renames each committed `.pending` file to its final name. Also run at open to finish the
+/// renames of a writer that died between publishing its commit and renaming.
+pub(crate) fn publish_data_files(root: &Path, adds: &[AddFile]) -> Result<(), StoreError> {
+    let mut dirs = HashSet::new();
+    for add in adds {
+        let target = root.join(&add.path);
+        let pending = pending_path(&target);
+        if !target.exists() && pending.exists() {
+            fs::rename(&pending, &target).map_err(|e| StoreError::io(&pending, e))?;
+            dirs.insert(target.parent().expect("data file has a day directory").to_path_buf());
+        }
+    }
+    for dir in dirs {
+        sync_dir(&dir).map_err(|e| StoreError::io(&dir, e))?;
+    }
+    Ok(())
+}
+
+/// The hidden staging name of a data file: `day=D/.<name>.pending`, ignored by engines that
+/// glob `*.parquet` or skip dot-files (Spark, Hive, DuckDB globs).
+pub(crate) fn pending_path(final_path: &Path) -> PathBuf {
+    let name = final_path.file_name().expect("data file name").to_string_lossy();
+    final_path.with_file_name(format!(".{name}.pending"))
+}
+
+/// The encoder thread's state: one open Parquet writer per day partition.
+struct Encoder {
+    root: PathBuf,
+    txn: String,
+    open: BTreeMap<i64, DayPart>,
+    done: Vec<AddFile>,
+    parts: usize,
+    props: WriterProperties,
+}
+
+struct DayPart {
+    add: AddFile,
+    writer: ArrowWriter<fs::File>,
+    pending: PathBuf,
+}
+
+impl Encoder {
+    fn new(root: PathBuf, txn: String) -> Self {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_created_by(concat!("hirundo ", env!("CARGO_PKG_VERSION")).into())
+            .build();
+        Encoder { root, txn, open: BTreeMap::new(), done: Vec::new(), parts: 0, props }
+    }
+
+    fn run(mut self, batches: Receiver<RecordBatch>) -> Result<Vec<AddFile>, StoreError> {
+        let result = batches.iter().try_for_each(|batch| self.write(batch));
+        let closed = self.close_all();
+        match result.and(closed) {
+            Ok(()) => Ok(std::mem::take(&mut self.done)),
+            Err(e) => {
+                self.discard();
+                Err(e)
+            }
+        }
+    }
+
+    fn write(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
+        for (day, rows) in split_by_day(batch) {
+            self.part_for(day)?.write(&rows)?;
+        }
+        Ok(())
+    }
+
+    fn part_for(&mut self, day: i64) -> Result<&mut DayPart, StoreError> {
+        if !self.open.contains_key(&day) {
+            if self.open.len() >= MAX_OPEN_DAYS {
+                let (&oldest, _) = self.open.iter().next().expect("open is not empty");
+                self.close(oldest)?;
+            }
+            let part = DayPart::create(&self.root, &self.txn, self.parts, day, &self.props)?;
+            self.parts += 1;
+            self.open.insert(day, part);
+        }
+        Ok(self.open.get_mut(&day).expect("just inserted"))
+    }
+
+    fn close(&mut self, day: i64) -> Result<(), StoreError> {
+        if let Some(part) = self.open.remove(&day) {
+            self.done.push(part.finish()?);
+        }
+        Ok(())
+    }
+
+    fn close_all(&mut self) -> Result<(), StoreError> {
+        let days: Vec<i64> = self.open.keys().copied().collect();
+        days.into_iter().try_for_each(|day| self.close(day))?;
+        let dirs: HashSet<PathBuf> = self
+            .done
+            .iter()
+            .map(|a| self.root.join(&a.path).parent().expect("day dir").to_path_buf())
+            .collect();
+        dirs.iter().try_for_each(|d| sync_dir(d).map_err(|e| StoreError::io(d, e)))
+    }
+
+    /// Removes everything this encoder wrote: used when the transaction fails.
+    fn discard(&mut self) {
+        for part in std::mem::take(&mut self.open).into_values() {
+            let _ = fs::remove_file(&part.pending);
+        }
+        for add in self.done.drain(..) {
+            let _ = fs::remove_file(pending_path(&self.root.join(&add.path)));
+        }
+    }
+}
+
+impl DayPart {
+    fn create(
+        root: &Path,
+        txn: &str,
+        n: usize,
+        day: i64,
+        props: &WriterProperties,
+    ) -> Result<DayPart, StoreError> {
+        let day_label = day_label(day);
+        let rel = format!("packets/day={day_label}/{txn}-{n}.parquet");
+        let target = root.join(&rel);
+        let dir = target.parent().expect("day dir");
+        fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        let pending = pending_path(&target);
+        let file = fs::File::create(&pending).map_err(|e| StoreError::io(&pending, e))?;
+        let writer = ArrowWriter::try_new(file, packets_schema(), Some(props.clone()))
+            .map_err(|e| StoreError::parquet(&pending, e))?;
+        let add = AddFile {
+            path: rel,
+            day: day_label,
+            rows: 0,
+            bytes: 0,
+            min_ts_ns: i64::MAX,
+            max_ts_ns: i64::MIN,
+        };
+        Ok(DayPart { add, writer, pending })
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
+        let ts = ts_column(batch);
+        self.add.rows += batch.num_rows() as u64;
+        self.add.min_ts_ns = self.add.min_ts_ns.min(min(ts).unwrap_or(i64::MAX));
+        self.add.max_ts_ns = self.add.max_ts_ns.max(max(ts).unwrap_or(i64::MIN));
+        self.writer.write(batch).map_err(|e| StoreError::parquet(&self.pending, e))
+    }
+
+    fn finish(self) -> Result<AddFile, StoreError> {
+        let DayPart { mut add, writer, pending } = self;
+        let file = writer.into_inner().map_err(|e| StoreError::parquet(&pending, e))?;
+        file.sync_all().map_err(|e| StoreError::io(&pending, e))?;
+        add.bytes = file.metadata().map_err(|e| StoreError::io(&pending, e))?.len();
+        Ok(add)
+    }
+}
+
+fn ts_column(batch: &RecordBatch) -> &TimestampNanosecondArray {
+    batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .expect("column 0 of packets is ts")
+}
+
+/// Splits a batch into one batch per UTC day. Captures are mostly time-ordered and a batch
+/// usually falls within one day, so that case costs one pass and no copy.
+fn split_by_day(batch: RecordBatch) -> Vec<(i64, RecordBatch)> {
+    let days: Vec<i64> = ts_column(&batch).values().iter().map(|t| t.div_euclid(NS_PER_DAY)).collect();
+    let distinct: std::collections::BTreeSet<i64> = days.iter().copied().collect();
+    if distinct.len() == 1 {
+        return vec![(days[0], batch)];
+    }
+    distinct
+        .into_iter()
+        .map(|day| {
+            let mask = BooleanArray::from_iter(days.iter().map(|d| Some(*d == day)));
+            let rows = filter_record_batch(&batch, &mask).expect("mask matches batch length");
+            (day, rows)
+        })
+        .collect()
+}
+
+/// `YYYY-MM-DD` of a day number since the epoch.
+fn day_label(day: i64) -> String {
+    DateTime::from_timestamp(day * 86_400, 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| format!("out-of-range-{day}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_labels_follow_utc() {
+        assert_eq!(day_label(0), "1970-01-01");
+        assert_eq!(day_label(-1), "1969-12-31");
+        assert_eq!(day_label(18_170), "2019-10-01");
+    }
+
+    #[test]
+    fn pending_files_are_hidden() {
+        let p = pending_path(Path::new("/db/packets/day=2019-10-01/abc-0.parquet"));
+        assert_eq!(p, Path::new("/db/packets/day=2019-10-01/.abc-0.parquet.pending"));
+    }
+}

@@ -1,0 +1,89 @@
+//! `hirundo bench`: the measurements behind docs/PERFORMANCE.md.
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Subcommand;
+use hirundo_capture::CaptureReader;
+use hirundo_sim::{write_pcap, SynthConfig};
+use hirundo_wire::{decode, Decoded, LinkType};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Write a synthetic darknet capture (classic pcap, Ethernet) for benchmarks and tests.
+    Synth {
+        #[arg(long, default_value_t = 10_000_000)]
+        packets: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Read a capture on one core: records only, then records and decoding. Prints packets/s.
+    Decode { file: PathBuf },
+}
+
+pub fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Synth { packets, seed, out } => synth(packets, seed, &out),
+        BenchCommand::Decode { file } => {
+            let (frames, read_s) = pass(&file, false)?;
+            let (decoded, decode_s) = pass(&file, true)?;
+            let rate = |n: u64, s: f64| n as f64 / s.max(1e-9);
+            println!(
+                "{}",
+                serde_json::json!({
+                    "file": file.display().to_string(),
+                    "frames": frames,
+                    "read_seconds": read_s,
+                    "read_packets_per_second": rate(frames, read_s).round(),
+                    "ip_packets": decoded,
+                    "read_decode_seconds": decode_s,
+                    "read_decode_packets_per_second": rate(frames, decode_s).round(),
+                })
+            );
+            Ok(())
+        }
+    }
+}
+
+fn synth(packets: u64, seed: u64, out: &Path) -> anyhow::Result<()> {
+    let cfg = SynthConfig { packets, seed, ..SynthConfig::default() };
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let started = Instant::now();
+    let summary = write_pcap(&mut BufWriter::with_capacity(1 << 20, file), &cfg)
+        .with_context(|| format!("writing {}", out.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({
+            "file": out.display().to_string(),
+            "packets": summary.packets,
+            "bytes": summary.bytes,
+            "seconds": seconds,
+            "packets_per_second": (summary.packets as f64 / seconds.max(1e-9)).round(),
+        })
+    );
+    Ok(())
+}
+
+/// One pass over the file; with `decode`, every frame is decoded too. Returns the frames (or
+/// decoded IP packets) and the seconds taken.
+fn pass(file: &Path, decode_frames: bool) -> anyhow::Result<(u64, f64)> {
+    let mut reader = CaptureReader::open(file)?;
+    let started = Instant::now();
+    let mut count = 0u64;
+    while let Some(frame) = reader.next_frame()? {
+        if !decode_frames {
+            count += 1;
+            continue;
+        }
+        let Some(link) = LinkType::from_linktype(frame.linktype) else { continue };
+        if let Decoded::Packet(p) = decode(link, frame.data, frame.orig_len) {
+            count += u64::from(std::hint::black_box(p).ip_version > 0);
+        }
+    }
+    Ok((count, started.elapsed().as_secs_f64()))
+}

@@ -1,0 +1,105 @@
+//! The `hirundo` command: parses arguments and wires the library crates together.
+
+mod bench;
+mod demo;
+mod ingest;
+mod progress;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use hirundo_store::{OutputFormat, Store};
+
+#[derive(Parser)]
+#[command(name = "hirundo", version, about = "Darknet observation: from raw packets to the published report")]
+struct Cli {
+    /// The store directory.
+    #[arg(long, global = true, env = "HIRUNDO_DB", default_value = "hirundo-db")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Store the packets of capture files (pcap, pcapng; gzip or zstd compressed) and directories.
+    Ingest(ingest::IngestArgs),
+    /// Run SQL over the store (tables: packets, files, frame_counts).
+    Query {
+        /// One SQL statement.
+        sql: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show what the store holds: sensors, date range, packets, malformed frames, files.
+    Stats {
+        #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
+        format: StatsFormat,
+    },
+    /// Benchmarks: synthetic captures and single-core decoding rates.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// The main job on a fresh machine: synthesise a darknet day, ingest it, show the top ports.
+    Demo(demo::DemoArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatsFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hirundo: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Ingest(args) => ingest::run(&cli.db, args),
+        Command::Query { sql, format } => {
+            let store = Store::open(&cli.db)?;
+            let batches = store.query(&sql)?;
+            let format = match format {
+                Format::Table => OutputFormat::Table,
+                Format::Csv => OutputFormat::Csv,
+                Format::Json => OutputFormat::Json,
+            };
+            hirundo_store::print_batches(&batches, format, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(command) => bench::run(command).map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => demo::run(args),
+        Command::Stats { format } => {
+            let stats = Store::open(&cli.db)?.stats()?;
+            match format {
+                StatsFormat::Text => print!("{}", stats::render(&stats)),
+                StatsFormat::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Logs go to stderr through `tracing`; `RUST_LOG` chooses the level (default info).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
