@@ -69,13 +69,25 @@ fn assert_matches_tshark(files: &[PathBuf]) {
     let reports: Vec<serde_json::Value> =
         serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     assert_eq!(reports.len(), files.len());
-    for report in reports {
+    let stored: std::collections::BTreeSet<&str> = reports
+        .iter()
+        .filter(|r| r["status"] == "ingested")
+        .map(|r| r["hash"].as_str().unwrap())
+        .collect();
+    for report in &reports {
         let path = Path::new(report["path"].as_str().unwrap());
-        assert_eq!(report["status"], "ingested", "{report}");
+        // A tool may write the very bytes of another input (tcpdump -r -w of a microsecond
+        // pcap): the store keeps one copy, and the checks below run on it.
+        let hash = report["hash"].as_str().unwrap();
+        assert!(
+            report["status"] == "ingested"
+                || (report["status"] == "already_ingested" && stored.contains(hash)),
+            "{report}"
+        );
         let frames = capinfos_count(path);
-        assert_eq!(report["frames"].as_u64(), Some(frames), "frames of {}", path.display());
-        let hash = &report["hash"].as_str().unwrap()[..16];
-        let ours = hirundo_port_counts(&store, Some(hash));
+        let stored_frames = query(&store, &format!("SELECT frames FROM files WHERE hash = '{hash}'"));
+        assert_eq!(stored_frames[0]["frames"].as_u64(), Some(frames), "frames of {}", path.display());
+        let ours = hirundo_port_counts(&store, Some(&hash[..16]));
         let theirs = tshark_port_counts(path);
         assert!(!theirs.is_empty() || ours.is_empty(), "{}", path.display());
         assert_eq!(ours, theirs, "per-port counts of {} differ from tshark's", path.display());
