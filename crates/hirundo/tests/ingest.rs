@@ -134,8 +134,14 @@ fn unreadable_file_is_reported_by_path() {
         let mode = if p.is_dir() { 0o777 } else { 0o644 };
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
     }
+    // A copy of the binary that `nobody` may run wherever the checkout lives (e.g. under /root).
+    let binary = dir.path().join("hirundo");
+    std::fs::copy(env!("CARGO_BIN_EXE_hirundo"), &binary).unwrap();
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_hirundo"), "--db"])
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&binary)
+        .arg("--db")
         .arg(&db)
         .arg("ingest")
         .args([&secret, &good])
