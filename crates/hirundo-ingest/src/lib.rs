@@ -16,6 +16,7 @@ mod counts;
 mod discover;
 
 use std::fmt;
+use std::io::Read as _;
 use std::path::Path;
 
 use hirundo_capture::{CaptureError, CaptureReader};
@@ -105,12 +106,38 @@ pub fn ingest_file(store: &Store, input: &Input, progress: &dyn Progress) -> Fil
     report(Some(hash), outcome)
 }
 
-/// BLAKE3 of the whole file: memory-mapped and hashed on both cores, so that it costs a
-/// fraction of decoding.
+/// Bytes hashed per read: large enough for BLAKE3 to spread each chunk over all cores.
+const HASH_CHUNK: usize = 8 << 20;
+
+/// BLAKE3 of the whole file, hashed on all cores so that it costs a fraction of decoding.
+/// Read in chunks rather than memory-mapped: a mapped file counts in the resident set, and
+/// ingest promises bounded memory whatever the file size.
 fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
     let mut hasher = blake3::Hasher::new();
-    hasher.update_mmap_rayon(path)?;
+    let mut chunk = vec![0u8; HASH_CHUNK];
+    loop {
+        let n = read_full(&mut file, &mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update_rayon(&chunk[..n]);
+    }
     Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// Fills `buf` unless the end of the file comes first; returns the bytes read.
+fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 fn store_file(store: &Store, input: &Input, hash: &str, progress: &dyn Progress) -> Outcome {

@@ -20,6 +20,7 @@
 //! # Ok::<(), hirundo_store::StoreError>(())
 //! ```
 
+mod columns;
 pub mod log;
 mod query;
 mod schema;

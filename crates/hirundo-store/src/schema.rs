@@ -1,16 +1,16 @@
 //! The `packets` table: its Arrow schema (the documented interface for other engines) and the
 //! builder that turns decoded packets into record batches.
 
-use std::fmt::Write as _;
-use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
-use arrow::array::{
-    ArrayRef, BooleanBuilder, RecordBatch, StringArray, StringBuilder, TimestampNanosecondBuilder,
-    UInt16Builder, UInt32Builder, UInt8Builder,
+use arrow::array::{ArrayRef, RecordBatch, StringArray};
+use arrow::datatypes::{
+    DataType, Field, Schema, SchemaRef, TimeUnit, TimestampNanosecondType, UInt16Type, UInt32Type,
+    UInt8Type,
 };
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use hirundo_wire::{Fragment, PacketRepr};
+
+use crate::columns::{Fixed, Flags, Text};
 
 /// Rows per record batch handed to the writer: large enough to amortise per-batch work,
 /// small enough that a few batches in flight stay far below the memory budget.
@@ -61,30 +61,29 @@ pub struct PacketBatchBuilder {
     sensor: String,
     file_hash: String,
     rows: usize,
-    ts: TimestampNanosecondBuilder,
-    src: StringBuilder,
-    dst: StringBuilder,
-    ip_version: UInt8Builder,
-    protocol: UInt8Builder,
-    src_port: UInt16Builder,
-    dst_port: UInt16Builder,
-    icmp_type: UInt8Builder,
-    icmp_code: UInt8Builder,
-    tcp_flags: UInt16Builder,
-    tcp_seq: UInt32Builder,
-    tcp_ack: UInt32Builder,
-    tcp_window: UInt16Builder,
-    tcp_options: StringBuilder,
-    tcp_mss: UInt16Builder,
-    tcp_wscale: UInt8Builder,
-    ip_id: UInt32Builder,
-    ttl: UInt8Builder,
-    ip_len: UInt32Builder,
-    payload_len: UInt32Builder,
-    payload_hash: UInt32Builder,
-    fragment: StringBuilder,
-    truncated: BooleanBuilder,
-    scratch: String,
+    ts: Fixed<TimestampNanosecondType>,
+    src: Text,
+    dst: Text,
+    ip_version: Fixed<UInt8Type>,
+    protocol: Fixed<UInt8Type>,
+    src_port: Fixed<UInt16Type>,
+    dst_port: Fixed<UInt16Type>,
+    icmp_type: Fixed<UInt8Type>,
+    icmp_code: Fixed<UInt8Type>,
+    tcp_flags: Fixed<UInt16Type>,
+    tcp_seq: Fixed<UInt32Type>,
+    tcp_ack: Fixed<UInt32Type>,
+    tcp_window: Fixed<UInt16Type>,
+    tcp_options: Text,
+    tcp_mss: Fixed<UInt16Type>,
+    tcp_wscale: Fixed<UInt8Type>,
+    ip_id: Fixed<UInt32Type>,
+    ttl: Fixed<UInt8Type>,
+    ip_len: Fixed<UInt32Type>,
+    payload_len: Fixed<UInt32Type>,
+    payload_hash: Fixed<UInt32Type>,
+    fragment: Text,
+    truncated: Flags,
 }
 
 impl PacketBatchBuilder {
@@ -95,30 +94,29 @@ impl PacketBatchBuilder {
             sensor: sensor.to_owned(),
             file_hash: file_hash.to_owned(),
             rows: 0,
-            ts: TimestampNanosecondBuilder::with_capacity(n).with_timezone(TS_ZONE),
-            src: StringBuilder::with_capacity(n, n * 15),
-            dst: StringBuilder::with_capacity(n, n * 15),
-            ip_version: UInt8Builder::with_capacity(n),
-            protocol: UInt8Builder::with_capacity(n),
-            src_port: UInt16Builder::with_capacity(n),
-            dst_port: UInt16Builder::with_capacity(n),
-            icmp_type: UInt8Builder::with_capacity(n),
-            icmp_code: UInt8Builder::with_capacity(n),
-            tcp_flags: UInt16Builder::with_capacity(n),
-            tcp_seq: UInt32Builder::with_capacity(n),
-            tcp_ack: UInt32Builder::with_capacity(n),
-            tcp_window: UInt16Builder::with_capacity(n),
-            tcp_options: StringBuilder::with_capacity(n, n * 4),
-            tcp_mss: UInt16Builder::with_capacity(n),
-            tcp_wscale: UInt8Builder::with_capacity(n),
-            ip_id: UInt32Builder::with_capacity(n),
-            ttl: UInt8Builder::with_capacity(n),
-            ip_len: UInt32Builder::with_capacity(n),
-            payload_len: UInt32Builder::with_capacity(n),
-            payload_hash: UInt32Builder::with_capacity(n),
-            fragment: StringBuilder::with_capacity(n, 0),
-            truncated: BooleanBuilder::with_capacity(n),
-            scratch: String::with_capacity(64),
+            ts: Fixed::required(n),
+            src: Text::with_capacity(n, n * 15),
+            dst: Text::with_capacity(n, n * 15),
+            ip_version: Fixed::required(n),
+            protocol: Fixed::required(n),
+            src_port: Fixed::nullable(n),
+            dst_port: Fixed::nullable(n),
+            icmp_type: Fixed::nullable(n),
+            icmp_code: Fixed::nullable(n),
+            tcp_flags: Fixed::nullable(n),
+            tcp_seq: Fixed::nullable(n),
+            tcp_ack: Fixed::nullable(n),
+            tcp_window: Fixed::nullable(n),
+            tcp_options: Text::with_capacity(n, n * 4),
+            tcp_mss: Fixed::nullable(n),
+            tcp_wscale: Fixed::nullable(n),
+            ip_id: Fixed::nullable(n),
+            ttl: Fixed::required(n),
+            ip_len: Fixed::required(n),
+            payload_len: Fixed::required(n),
+            payload_hash: Fixed::nullable(n),
+            fragment: Text::with_capacity(n, 64),
+            truncated: Flags::with_capacity(n),
         }
     }
 
@@ -138,46 +136,41 @@ impl PacketBatchBuilder {
     }
 
     /// Appends one packet observed at `ts_ns` (nanoseconds since the Unix epoch, UTC).
+    #[inline]
     pub fn push(&mut self, ts_ns: i64, p: &PacketRepr) {
         self.rows += 1;
-        self.ts.append_value(ts_ns);
-        append_addr(&mut self.src, &mut self.scratch, p.src);
-        append_addr(&mut self.dst, &mut self.scratch, p.dst);
-        self.ip_version.append_value(p.ip_version);
-        self.protocol.append_value(p.protocol);
-        self.src_port.append_option(p.src_port);
-        self.dst_port.append_option(p.dst_port);
-        self.icmp_type.append_option(p.icmp_type);
-        self.icmp_code.append_option(p.icmp_code);
-        self.tcp_flags.append_option(p.tcp_flags);
-        self.tcp_seq.append_option(p.tcp_seq);
-        self.tcp_ack.append_option(p.tcp_ack);
-        self.tcp_window.append_option(p.tcp_window);
+        self.ts.push(ts_ns);
+        self.src.push_addr(p.src);
+        self.dst.push_addr(p.dst);
+        self.ip_version.push(p.ip_version);
+        self.protocol.push(p.protocol);
+        self.src_port.push_option(p.src_port);
+        self.dst_port.push_option(p.dst_port);
+        self.icmp_type.push_option(p.icmp_type);
+        self.icmp_code.push_option(p.icmp_code);
+        self.tcp_flags.push_option(p.tcp_flags);
+        self.tcp_seq.push_option(p.tcp_seq);
+        self.tcp_ack.push_option(p.tcp_ack);
+        self.tcp_window.push_option(p.tcp_window);
         self.push_tcp_options(p);
-        self.ip_id.append_option(p.ip_id);
-        self.ttl.append_value(p.ttl);
-        self.ip_len.append_value(p.ip_len);
-        self.payload_len.append_value(p.payload_len);
-        self.payload_hash.append_option(p.payload_hash);
-        self.fragment.append_option(fragment_label(p.fragment));
-        self.truncated.append_value(p.truncated);
+        self.ip_id.push_option(p.ip_id);
+        self.ttl.push(p.ttl);
+        self.ip_len.push(p.ip_len);
+        self.payload_len.push(p.payload_len);
+        self.payload_hash.push_option(p.payload_hash);
+        self.fragment.push_option(fragment_label(p.fragment));
+        self.truncated.push(p.truncated);
     }
 
+    #[inline]
     fn push_tcp_options(&mut self, p: &PacketRepr) {
-        let Some(options) = &p.tcp_options else {
-            self.tcp_options.append_null();
-            self.tcp_mss.append_null();
-            self.tcp_wscale.append_null();
-            return;
-        };
-        self.scratch.clear();
-        for (i, kind) in options.kinds().iter().enumerate() {
-            let sep = if i == 0 { "" } else { "," };
-            let _ = write!(self.scratch, "{sep}{kind}");
+        let options = p.tcp_options.as_ref();
+        match options {
+            Some(options) => self.tcp_options.push_list(options.kinds()),
+            None => self.tcp_options.push_option(None),
         }
-        self.tcp_options.append_value(&self.scratch);
-        self.tcp_mss.append_option(options.mss);
-        self.tcp_wscale.append_option(options.wscale);
+        self.tcp_mss.push_option(options.and_then(|o| o.mss));
+        self.tcp_wscale.push_option(options.and_then(|o| o.wscale));
     }
 
     /// Takes the pending rows as one record batch (None when empty).
@@ -190,30 +183,30 @@ impl PacketBatchBuilder {
             Arc::new(StringArray::from_iter_values(std::iter::repeat_n(value, rows)))
         };
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(self.ts.finish()),
+            Arc::new(self.ts.finish().with_timezone(TS_ZONE)),
             constant(&self.sensor),
-            Arc::new(self.src.finish()),
-            Arc::new(self.dst.finish()),
-            Arc::new(self.ip_version.finish()),
-            Arc::new(self.protocol.finish()),
-            Arc::new(self.src_port.finish()),
-            Arc::new(self.dst_port.finish()),
-            Arc::new(self.icmp_type.finish()),
-            Arc::new(self.icmp_code.finish()),
-            Arc::new(self.tcp_flags.finish()),
-            Arc::new(self.tcp_seq.finish()),
-            Arc::new(self.tcp_ack.finish()),
-            Arc::new(self.tcp_window.finish()),
-            Arc::new(self.tcp_options.finish()),
-            Arc::new(self.tcp_mss.finish()),
-            Arc::new(self.tcp_wscale.finish()),
-            Arc::new(self.ip_id.finish()),
-            Arc::new(self.ttl.finish()),
-            Arc::new(self.ip_len.finish()),
-            Arc::new(self.payload_len.finish()),
-            Arc::new(self.payload_hash.finish()),
-            Arc::new(self.fragment.finish()),
-            Arc::new(self.truncated.finish()),
+            self.src.finish(),
+            self.dst.finish(),
+            self.ip_version.finish_ref(),
+            self.protocol.finish_ref(),
+            self.src_port.finish_ref(),
+            self.dst_port.finish_ref(),
+            self.icmp_type.finish_ref(),
+            self.icmp_code.finish_ref(),
+            self.tcp_flags.finish_ref(),
+            self.tcp_seq.finish_ref(),
+            self.tcp_ack.finish_ref(),
+            self.tcp_window.finish_ref(),
+            self.tcp_options.finish(),
+            self.tcp_mss.finish_ref(),
+            self.tcp_wscale.finish_ref(),
+            self.ip_id.finish_ref(),
+            self.ttl.finish_ref(),
+            self.ip_len.finish_ref(),
+            self.payload_len.finish_ref(),
+            self.payload_hash.finish_ref(),
+            self.fragment.finish(),
+            self.truncated.finish(),
             constant(&self.file_hash),
         ];
         let batch = RecordBatch::try_new(packets_schema(), columns)
@@ -227,54 +220,5 @@ fn fragment_label(fragment: Fragment) -> Option<&'static str> {
         Fragment::None => None,
         Fragment::First => Some("first"),
         Fragment::Later => Some("later"),
-    }
-}
-
-/// Formats an address without allocating: std's `Display` for IPv4 is the hot spot of ingest
-/// otherwise, so IPv4 gets a hand-written dotted-quad writer.
-fn append_addr(builder: &mut StringBuilder, scratch: &mut String, addr: IpAddr) {
-    scratch.clear();
-    match addr {
-        IpAddr::V4(v4) => {
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    scratch.push('.');
-                }
-                push_decimal(scratch, octet);
-            }
-        }
-        IpAddr::V6(v6) => {
-            let _ = write!(scratch, "{v6}");
-        }
-    }
-    builder.append_value(scratch.as_str());
-}
-
-fn push_decimal(out: &mut String, value: u8) {
-    if value >= 100 {
-        out.push((b'0' + value / 100) as char);
-    }
-    if value >= 10 {
-        out.push((b'0' + (value / 10) % 10) as char);
-    }
-    out.push((b'0' + value % 10) as char);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv4_addresses_format_like_std() {
-        let mut builder = StringBuilder::new();
-        let mut scratch = String::new();
-        let samples = ["0.0.0.0", "255.255.255.255", "10.0.100.9", "192.168.1.20", "8.8.8.8"];
-        for s in samples {
-            append_addr(&mut builder, &mut scratch, s.parse().unwrap());
-        }
-        let array = builder.finish();
-        for (i, s) in samples.iter().enumerate() {
-            assert_eq!(array.value(i), *s);
-        }
     }
 }
