@@ -2,7 +2,7 @@
 # Installs what hirundo's build, tests and benchmarks need on a fresh Debian machine.
 # Idempotent: quick when everything is already there.
 set -euo pipefail
-apt_packages=(mold tshark tcpdump wireshark-common tcpreplay nfdump zstd gzip util-linux time)
+apt_packages=(mold tshark tcpdump wireshark-common tcpreplay nfdump zstd gzip util-linux time mmdb-bin)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

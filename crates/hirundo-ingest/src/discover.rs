@@ -27,8 +27,13 @@ pub struct DiscoverError {
     pub reason: String,
 }
 
+/// Files found while walking a directory that are never captures: the metadata that archives
+/// and `hirundo simulate` keep beside them (`truth.json`, READMEs, checksums). Files named
+/// explicitly are always read, whatever their name.
+const NOT_CAPTURES: [&str; 8] = ["json", "toml", "md", "txt", "csv", "sha256", "md5", "log"];
+
 /// Expands `paths` (files, and directories walked recursively in name order; hidden entries
-/// skipped) into inputs with their sensors. Problems are returned beside the inputs so that
+/// and [`NOT_CAPTURES`] skipped) into inputs with their sensors. Problems are returned beside the inputs so that
 /// one bad path does not stop the others.
 pub fn discover(paths: &[PathBuf], rule: &SensorRule) -> (Vec<Input>, Vec<DiscoverError>) {
     let mut files = Vec::new();
@@ -47,7 +52,10 @@ pub fn discover(paths: &[PathBuf], rule: &SensorRule) -> (Vec<Input>, Vec<Discov
 }
 
 fn walk(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<DiscoverError>) {
-    let error = |e: std::io::Error| DiscoverError { path: path.to_path_buf(), reason: e.to_string() };
+    let error = |e: std::io::Error| DiscoverError {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
     if !path.is_dir() {
         // Files, and paths that do not exist: opening reports the latter with its reason.
         files.push(path.to_path_buf());
@@ -60,7 +68,10 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<DiscoverError>) 
     let mut children: Vec<PathBuf> = Vec::new();
     for entry in entries {
         match entry {
-            Ok(entry) if !entry.file_name().to_string_lossy().starts_with('.') => {
+            Ok(entry)
+                if !entry.file_name().to_string_lossy().starts_with('.')
+                    && !is_metadata(&entry.path()) =>
+            {
                 children.push(entry.path())
             }
             Ok(_) => {}
@@ -73,6 +84,13 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<DiscoverError>) 
     }
 }
 
+fn is_metadata(path: &Path) -> bool {
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    extension.is_some_and(|e| NOT_CAPTURES.contains(&e.as_str())) && path.is_file()
+}
+
 fn sensor_of(path: &Path, rule: &SensorRule) -> Result<String, String> {
     match rule {
         SensorRule::Fixed(name) => Ok(name.clone()),
@@ -83,7 +101,10 @@ fn sensor_of(path: &Path, rule: &SensorRule) -> Result<String, String> {
             let mut parts = relative.components();
             match (parts.next(), parts.next()) {
                 (Some(sensor), Some(_)) => Ok(sensor.as_os_str().to_string_lossy().into_owned()),
-                _ => Err(format!("not inside a sensor directory {}/<sensor>/", root.display())),
+                _ => Err(format!(
+                    "not inside a sensor directory {}/<sensor>/",
+                    root.display()
+                )),
             }
         }
     }
@@ -97,7 +118,15 @@ mod tests {
     fn sensors_come_from_the_first_directory_under_the_root() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        for f in ["tokyo/a.pcap", "tokyo/2019/b.pcap", "osaka/c.pcap.gz", "loose.pcap", "osaka/.hidden"] {
+        let files = [
+            "tokyo/a.pcap",
+            "tokyo/2019/b.pcap",
+            "osaka/c.pcap.gz",
+            "loose.pcap",
+            "osaka/.hidden",
+            "truth.json",
+        ];
+        for f in files {
             let p = root.join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, b"x").unwrap();
@@ -105,7 +134,12 @@ mod tests {
         let (inputs, errors) = discover(&[root.to_path_buf()], &SensorRule::FromDir(root.into()));
         let got: Vec<(String, String)> = inputs
             .iter()
-            .map(|i| (i.path.strip_prefix(root).unwrap().display().to_string(), i.sensor.clone()))
+            .map(|i| {
+                (
+                    i.path.strip_prefix(root).unwrap().display().to_string(),
+                    i.sensor.clone(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -116,6 +150,10 @@ mod tests {
             ]
         );
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].to_string().contains("loose.pcap"), "{}", errors[0]);
+        assert!(
+            errors[0].to_string().contains("loose.pcap"),
+            "{}",
+            errors[0]
+        );
     }
 }

@@ -56,9 +56,20 @@ pub struct FileReport {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     /// Every record stored.
-    Ingested { packets: u64, frames: u64, malformed: u64, non_ip: u64 },
+    Ingested {
+        packets: u64,
+        frames: u64,
+        malformed: u64,
+        non_ip: u64,
+    },
     /// The file is damaged: records before the damage are stored.
-    Partial { packets: u64, frames: u64, malformed: u64, non_ip: u64, error: String },
+    Partial {
+        packets: u64,
+        frames: u64,
+        malformed: u64,
+        non_ip: u64,
+        error: String,
+    },
     /// The same bytes were ingested before; nothing changed.
     AlreadyIngested { previous: FileStatus },
     /// Nothing stored from this file.
@@ -68,7 +79,10 @@ pub enum Outcome {
 impl FileReport {
     /// True when the file was not read whole: the ingest should exit non-zero.
     pub fn is_failure(&self) -> bool {
-        matches!(self.outcome, Outcome::Partial { .. } | Outcome::Failed { .. })
+        matches!(
+            self.outcome,
+            Outcome::Partial { .. } | Outcome::Failed { .. }
+        )
     }
 }
 
@@ -76,14 +90,23 @@ impl fmt::Display for FileReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = &self.path;
         match &self.outcome {
-            Outcome::Ingested { packets, frames, .. } => {
-                write!(f, "{path}: ingested {packets} packets of {frames} frames (sensor {})", self.sensor)
+            Outcome::Ingested {
+                packets, frames, ..
+            } => {
+                write!(
+                    f,
+                    "{path}: ingested {packets} packets of {frames} frames (sensor {})",
+                    self.sensor
+                )
             }
             Outcome::Partial { packets, error, .. } => {
                 write!(f, "{error} (kept the {packets} packets before it)")
             }
             Outcome::AlreadyIngested { previous } => {
-                write!(f, "{path}: already ingested ({previous:?}), nothing changed")
+                write!(
+                    f,
+                    "{path}: already ingested ({previous:?}), nothing changed"
+                )
             }
             Outcome::Failed { error } => write!(f, "{error}"),
         }
@@ -93,15 +116,29 @@ impl fmt::Display for FileReport {
 /// Ingests one capture file in its own transaction.
 pub fn ingest_file(store: &Store, input: &Input, progress: &dyn Progress) -> FileReport {
     let path = input.path.display().to_string();
-    let report = |hash, outcome| FileReport { path: path.clone(), sensor: input.sensor.clone(), hash, outcome };
+    let report = |hash, outcome| FileReport {
+        path: path.clone(),
+        sensor: input.sensor.clone(),
+        hash,
+        outcome,
+    };
     let hash = match hash_file(&input.path) {
         Ok(hash) => hash,
-        Err(e) => return report(None, Outcome::Failed { error: format!("{path}: {e}") }),
+        Err(e) => {
+            return report(
+                None,
+                Outcome::Failed {
+                    error: format!("{path}: {e}"),
+                },
+            )
+        }
     };
     let outcome = match store.ingested(&hash) {
         Ok(Some(previous)) => Outcome::AlreadyIngested { previous },
         Ok(None) => store_file(store, input, &hash, progress),
-        Err(e) => Outcome::Failed { error: e.to_string() },
+        Err(e) => Outcome::Failed {
+            error: e.to_string(),
+        },
     };
     report(Some(hash), outcome)
 }
@@ -143,7 +180,11 @@ fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize>
 fn store_file(store: &Store, input: &Input, hash: &str, progress: &dyn Progress) -> Outcome {
     let mut reader = match CaptureReader::open(&input.path) {
         Ok(reader) => reader,
-        Err(e) => return Outcome::Failed { error: e.to_string() },
+        Err(e) => {
+            return Outcome::Failed {
+                error: e.to_string(),
+            }
+        }
     };
     let format = format!("{:?}+{:?}", reader.container(), reader.compression()).to_lowercase();
     let mut txn = store.begin();
@@ -151,23 +192,49 @@ fn store_file(store: &Store, input: &Input, hash: &str, progress: &dyn Progress)
     let read = copy_packets(&mut reader, &mut builder, &mut txn, progress);
     let (counts, damage) = match read {
         Ok(read) => read,
-        Err(e) => return Outcome::Failed { error: e.to_string() },
+        Err(e) => {
+            return Outcome::Failed {
+                error: e.to_string(),
+            }
+        }
     };
     let entry = counts.into_entry(hash, input, format, damage.as_ref());
-    let outcome_counts = (entry.packets, entry.frames, entry.malformed_total(), entry.non_ip.values().sum());
+    let outcome_counts = (
+        entry.packets,
+        entry.frames,
+        entry.malformed_total(),
+        entry.non_ip.values().sum(),
+    );
     txn.add_file(entry);
     match txn.commit() {
         Ok(_) => {
             let (packets, frames, malformed, non_ip) = outcome_counts;
             match damage {
-                None => Outcome::Ingested { packets, frames, malformed, non_ip },
-                Some(e) => Outcome::Partial { packets, frames, malformed, non_ip, error: e.to_string() },
+                None => Outcome::Ingested {
+                    packets,
+                    frames,
+                    malformed,
+                    non_ip,
+                },
+                Some(e) => Outcome::Partial {
+                    packets,
+                    frames,
+                    malformed,
+                    non_ip,
+                    error: e.to_string(),
+                },
             }
         }
-        Err(StoreError::AlreadyIngested { .. }) => {
-            Outcome::AlreadyIngested { previous: store.ingested(hash).ok().flatten().unwrap_or(FileStatus::Complete) }
-        }
-        Err(e) => Outcome::Failed { error: e.to_string() },
+        Err(StoreError::AlreadyIngested { .. }) => Outcome::AlreadyIngested {
+            previous: store
+                .ingested(hash)
+                .ok()
+                .flatten()
+                .unwrap_or(FileStatus::Complete),
+        },
+        Err(e) => Outcome::Failed {
+            error: e.to_string(),
+        },
     }
 }
 
@@ -230,14 +297,24 @@ fn flush(
 }
 
 impl FrameCounts {
-    fn into_entry(self, hash: &str, input: &Input, format: String, damage: Option<&CaptureError>) -> FileEntry {
+    fn into_entry(
+        self,
+        hash: &str,
+        input: &Input,
+        format: String,
+        damage: Option<&CaptureError>,
+    ) -> FileEntry {
         let bytes = std::fs::metadata(&input.path).map(|m| m.len()).unwrap_or(0);
         FileEntry {
             hash: hash.to_owned(),
             path: input.path.display().to_string(),
             bytes,
             sensor: input.sensor.clone(),
-            status: if damage.is_some() { FileStatus::Partial } else { FileStatus::Complete },
+            status: if damage.is_some() {
+                FileStatus::Partial
+            } else {
+                FileStatus::Complete
+            },
             error: damage.map(|e| e.to_string()),
             format,
             frames: self.frames,

@@ -69,6 +69,31 @@ pub(crate) fn frame(buf: &mut Vec<u8>, ip: &Ipv4, transport: impl FnOnce(&mut Ve
     buf.len() - start
 }
 
+/// Appends an ARP request ("who has `target`? tell `sender`"), the most common non-IP frame
+/// on a sensor's link; returns the frame length.
+pub(crate) fn arp_request(buf: &mut Vec<u8>, sender: u32, target: u32) -> usize {
+    let start = buf.len();
+    buf.extend_from_slice(&[0xff; 6]);
+    buf.extend_from_slice(&ETHERNET[6..12]);
+    buf.extend_from_slice(&[0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1]);
+    buf.extend_from_slice(&ETHERNET[6..12]);
+    buf.extend_from_slice(&sender.to_be_bytes());
+    buf.extend_from_slice(&[0; 6]);
+    buf.extend_from_slice(&target.to_be_bytes());
+    buf.resize(start + MIN_FRAME, 0);
+    MIN_FRAME
+}
+
+/// Appends an IPv4 frame whose header is impossible: its total length is shorter than the
+/// header itself, as in the damaged frames every archive holds; returns the frame length.
+pub(crate) fn malformed_ipv4(buf: &mut Vec<u8>, ip: &Ipv4) -> usize {
+    let start = buf.len();
+    buf.extend_from_slice(&ETHERNET);
+    buf.extend_from_slice(&ipv4_header(ip, 12));
+    buf.resize(start + MIN_FRAME, 0);
+    MIN_FRAME
+}
+
 /// Fills in the IPv4 header and the transport checksum of a laid-out datagram.
 fn seal(datagram: &mut [u8], ip: &Ipv4) {
     let total_len = u16::try_from(datagram.len()).expect("synthetic datagrams are small");

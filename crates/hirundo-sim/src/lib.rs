@@ -35,12 +35,25 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod capture;
 mod clock;
 mod frame;
 mod pcap;
 mod population;
+// The scenario format and truth.json are documented key by key in docs/SCENARIO.md, which
+// is what users read; repeating it on every field would only let the two drift apart.
+#[allow(missing_docs)]
+pub mod scenario;
+mod simulate;
 mod traffic;
+#[allow(missing_docs)]
+pub mod truth;
 mod weighted;
+mod world;
+
+pub use scenario::{Scenario, ScenarioError, DEFAULT_SCENARIO};
+pub use simulate::{simulate, Geography, SimulateError, SimulateOptions};
+pub use truth::Truth;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};

@@ -48,6 +48,31 @@ pub(crate) struct Source {
     pub clock_ms: u32,
 }
 
+impl Source {
+    /// A source at `addr` sending as `sender`; its other traits are derived from the
+    /// address, so that they are stable and unrelated between neighbours.
+    pub(crate) fn new(addr: u32, sender: Sender) -> Source {
+        let traits = mix(addr);
+        let more_traits = mix(traits);
+        Source {
+            addr,
+            sender,
+            ttl: initial_ttl(sender) - 5 - (more_traits % 11) as u8, // 5..=15 hops
+            masscan_port: 40_000 + (more_traits >> 16) as u16 % 20_001,
+            clock_ms: traits,
+        }
+    }
+}
+
+/// The stack of an ordinary bot: Linux three times in five, else Windows, by address.
+pub(crate) fn bot_stack(addr: u32) -> Sender {
+    if mix(addr) % 5 < 3 {
+        Sender::Linux
+    } else {
+        Sender::Windows
+    }
+}
+
 /// A host whose replies to spoofed packets reach the darknet.
 #[derive(Clone, Copy)]
 pub(crate) struct Victim {
@@ -106,20 +131,12 @@ impl Population {
     /// The source of activity rank `rank`.
     fn source(&self, rank: usize) -> Source {
         let addr = self.addrs[rank];
-        let traits = mix(addr);
-        let more_traits = mix(traits);
         let sender = match rank {
             r if r < RESEARCH_SCANNERS && r % 2 == 0 => Sender::Zmap,
             r if r < RESEARCH_SCANNERS => Sender::Masscan,
-            _ => self.ordinary.at(traits),
+            _ => self.ordinary.at(mix(addr)),
         };
-        Source {
-            addr,
-            sender,
-            ttl: initial_ttl(sender) - 5 - (more_traits % 11) as u8, // 5..=15 hops
-            masscan_port: 40_000 + (more_traits >> 16) as u16 % 20_001,
-            clock_ms: traits,
-        }
+        Source::new(addr, sender)
     }
 
     /// A victim, the first ones under heavier attack.
@@ -134,7 +151,7 @@ impl Population {
 }
 
 /// `floor(len * u^power)` for uniform `u` in [0, 1), in 32-bit fixed point.
-fn skewed_index(rng: &mut impl RngCore, len: usize, power: u32) -> usize {
+pub(crate) fn skewed_index(rng: &mut impl RngCore, len: usize, power: u32) -> usize {
     let u = u64::from(rng.next_u32());
     let scaled = (1..power).fold(u, |acc, _| (acc * u) >> 32);
     ((scaled * len as u64) >> 32) as usize
@@ -159,20 +176,24 @@ fn mix(mut x: u32) -> u32 {
 }
 
 /// Hops between a victim and the sensor.
-fn hops(rng: &mut impl Rng) -> u8 {
+pub(crate) fn hops(rng: &mut impl Rng) -> u8 {
     rng.random_range(5..=15)
 }
 
 fn public_address(rng: &mut impl Rng) -> u32 {
     loop {
         let addr: u32 = rng.random();
-        if RESERVED
-            .iter()
-            .all(|&(net, len)| addr >> (32 - len) != net >> (32 - len))
-        {
+        if !is_reserved(addr) {
             return addr;
         }
     }
+}
+
+/// Whether `addr` lies in a block that never sources Internet traffic.
+pub(crate) fn is_reserved(addr: u32) -> bool {
+    RESERVED
+        .iter()
+        .any(|&(net, len)| addr >> (32 - len) == net >> (32 - len))
 }
 
 #[cfg(test)]

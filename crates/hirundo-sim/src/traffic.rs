@@ -39,7 +39,7 @@ enum Kind {
 }
 
 #[derive(Clone, Copy)]
-enum Reply {
+pub(crate) enum Reply {
     SynAck,
     Rst,
     PortUnreachable,
@@ -92,11 +92,19 @@ const LINUX_TSVAL_AT: usize = 8;
 
 /// A UDP probe's destination port and payload; `nonce_at` is the offset of a 16-bit
 /// transaction ID that varies per packet.
-struct UdpProbe {
+pub(crate) struct UdpProbe {
     port: u16,
     payload: &'static [u8],
     nonce_at: Option<usize>,
 }
+
+/// What a scanner sends to a UDP port it has no special probe for: a few bytes, as
+/// generic UDP scanners (nmap's default, ZMap's udp module) do.
+const GENERIC_UDP: UdpProbe = UdpProbe {
+    port: 0,
+    payload: b"\r\n\r\n",
+    nonce_at: None,
+};
 
 /// DNS ANY query for isc.org with EDNS0 (4096-byte replies): amplification survey.
 const DNS_ANY: UdpProbe = UdpProbe {
@@ -228,34 +236,7 @@ impl Generator {
     fn syn_probe(&mut self, buf: &mut Vec<u8>, dst: u32, ts_ns: i64) -> Emitted {
         let src = self.population.pick_source(&mut self.rng);
         let dport = self.syn_dport(src.sender);
-        // Redraw the rare probe that would also carry another tool's fingerprint, so
-        // the summary's per-sender counts are exact ground truth for classifiers.
-        let probe = loop {
-            let probe = probe_fields(&mut self.rng, &src, dst, dport);
-            if marks(dst, dport, &probe) == expected_marks(src.sender) {
-                break probe;
-            }
-        };
-        let mut linux_options = LINUX_OPTIONS;
-        let options = syn_options(&src, ts_ns, &mut linux_options);
-        let ip = Ipv4 {
-            src: src.addr,
-            dst,
-            id: probe.id,
-            dont_fragment: matches!(src.sender, Sender::Linux | Sender::Windows),
-            ttl: src.ttl,
-            proto: TCP,
-        };
-        let tcp = Tcp {
-            sport: probe.sport,
-            dport,
-            seq: probe.seq,
-            ack: 0,
-            flags: SYN,
-            window: probe.window,
-            options,
-        };
-        let len = frame::frame(buf, &ip, |b| frame::put_tcp(b, &tcp));
+        let len = build_syn(buf, &mut self.rng, &src, dst, dport, ts_ns);
         Emitted {
             ts_ns,
             len,
@@ -280,18 +261,7 @@ impl Generator {
     fn udp_probe(&mut self, buf: &mut Vec<u8>, dst: u32, ts_ns: i64) -> Emitted {
         let src = self.population.pick_source(&mut self.rng);
         let probe = self.udp_probes.pick(&mut self.rng);
-        // An OS-chosen ephemeral port: a uniformly random one would sometimes be a
-        // tunnel's (VXLAN 4789, ...), which tcpdump and tshark then decode as such.
-        let sport = self.rng.random_range(32_768..=60_999);
-        let nonce: u16 = self.rng.random();
-        let ip = self.plain_ipv4(&src, dst, UDP);
-        let len = frame::frame(buf, &ip, |b| {
-            frame::put_udp(b, sport, probe.port, probe.payload);
-            if let Some(at) = probe.nonce_at {
-                let at = b.len() - probe.payload.len() + at;
-                b[at..at + 2].copy_from_slice(&nonce.to_be_bytes());
-            }
-        });
+        let len = build_udp(buf, &mut self.rng, &src, dst, probe.port, probe);
         Emitted {
             ts_ns,
             len,
@@ -303,12 +273,7 @@ impl Generator {
 
     fn icmp_echo(&mut self, buf: &mut Vec<u8>, dst: u32, ts_ns: i64) -> Emitted {
         let src = self.population.pick_source(&mut self.rng);
-        let id_and_sequence = self.rng.next_u32().to_be_bytes();
-        let ip = self.plain_ipv4(&src, dst, ICMP);
-        let len = frame::frame(buf, &ip, |b| {
-            frame::put_icmp(b, 8, 0, id_and_sequence);
-            b.extend_from_slice(PING_PAYLOAD);
-        });
+        let len = build_icmp_echo(buf, &mut self.rng, &src, dst);
         Emitted {
             ts_ns,
             len,
@@ -320,11 +285,8 @@ impl Generator {
 
     fn backscatter(&mut self, buf: &mut Vec<u8>, dst: u32, ts_ns: i64) -> Emitted {
         let victim = *self.population.pick_victim(&mut self.rng);
-        let (proto, dport, len) = match self.replies.pick(&mut self.rng) {
-            Reply::SynAck => self.tcp_reply(buf, &victim, dst, SYN | ACK),
-            Reply::Rst => self.tcp_reply(buf, &victim, dst, RST | ACK),
-            Reply::PortUnreachable => (ICMP, 0, self.port_unreachable(buf, &victim, dst)),
-        };
+        let reply = self.replies.pick(&mut self.rng);
+        let (proto, dport, len) = build_reply(buf, &mut self.rng, &victim, dst, reply);
         Emitted {
             ts_ns,
             len,
@@ -333,87 +295,198 @@ impl Generator {
             dport,
         }
     }
+}
 
-    /// A victim's answer to a SYN whose spoofed source was `dst`; returns the protocol,
-    /// destination port and frame length.
-    fn tcp_reply(
-        &mut self,
-        buf: &mut Vec<u8>,
-        victim: &Victim,
-        dst: u32,
-        flags: u8,
-    ) -> (u8, u16, usize) {
-        let dport = self.rng.random_range(1024..=u16::MAX);
-        let ack = self.rng.random();
-        let (seq, window, options): (u32, u16, &[u8]) = if flags & SYN != 0 {
-            (self.rng.random(), 29_200, &MSS_1460)
-        } else {
-            (0, 0, &[])
-        };
-        let ip = Ipv4 {
-            src: victim.addr,
-            dst,
-            id: plain_ip_id(&mut self.rng),
-            dont_fragment: true,
-            ttl: victim.ttl,
-            proto: TCP,
-        };
-        let tcp = Tcp {
-            sport: victim.port,
-            dport,
-            seq,
-            ack,
-            flags,
-            window,
-            options,
-        };
-        (
-            TCP,
-            dport,
-            frame::frame(buf, &ip, |b| frame::put_tcp(b, &tcp)),
-        )
-    }
-
-    /// A victim's ICMP port unreachable for a UDP flood packet spoofed from `dst`,
-    /// quoting its IPv4 header and first 8 bytes as RFC 792 requires.
-    fn port_unreachable(&mut self, buf: &mut Vec<u8>, victim: &Victim, dst: u32) -> usize {
-        const FLOOD_LEN: u16 = 540;
-        let flood = Ipv4 {
-            src: dst,
-            dst: victim.addr,
-            id: plain_ip_id(&mut self.rng),
-            dont_fragment: false,
-            ttl: self.rng.random_range(30..=60),
-            proto: UDP,
-        };
-        let quoted_ip = frame::ipv4_header(&flood, FLOOD_LEN);
-        let ports = self.rng.next_u32().to_be_bytes();
-        let ip = Ipv4 {
-            src: victim.addr,
-            dst,
-            id: plain_ip_id(&mut self.rng),
-            dont_fragment: false,
-            ttl: victim.ttl,
-            proto: ICMP,
-        };
-        frame::frame(buf, &ip, |b| {
-            frame::put_icmp(b, 3, 3, [0; 4]);
-            b.extend_from_slice(&quoted_ip);
-            b.extend_from_slice(&ports);
-            b.extend_from_slice(&(FLOOD_LEN - frame::IPV4_LEN as u16).to_be_bytes());
-            b.extend_from_slice(&[0, 0]); // the flood sent no UDP checksum
-        })
-    }
-
-    fn plain_ipv4(&mut self, src: &Source, dst: u32, proto: u8) -> Ipv4 {
-        Ipv4 {
-            src: src.addr,
-            dst,
-            id: plain_ip_id(&mut self.rng),
-            dont_fragment: false,
-            ttl: src.ttl,
-            proto,
+/// Appends a SYN probe from `src` to `dst:dport` with the fields of its sending tool;
+/// returns the frame length.
+pub(crate) fn build_syn(
+    buf: &mut Vec<u8>,
+    rng: &mut impl Rng,
+    src: &Source,
+    dst: u32,
+    dport: u16,
+    ts_ns: i64,
+) -> usize {
+    // Redraw the rare probe that would also carry another tool's fingerprint, so that
+    // per-sender counts are exact ground truth for classifiers.
+    let probe = loop {
+        let probe = probe_fields(rng, src, dst, dport);
+        if marks(dst, dport, &probe) == expected_marks(src.sender) {
+            break probe;
         }
+    };
+    let mut linux_options = LINUX_OPTIONS;
+    let options = syn_options(src, ts_ns, &mut linux_options);
+    let ip = Ipv4 {
+        src: src.addr,
+        dst,
+        id: probe.id,
+        dont_fragment: matches!(src.sender, Sender::Linux | Sender::Windows),
+        ttl: src.ttl,
+        proto: TCP,
+    };
+    let tcp = Tcp {
+        sport: probe.sport,
+        dport,
+        seq: probe.seq,
+        ack: 0,
+        flags: SYN,
+        window: probe.window,
+        options,
+    };
+    frame::frame(buf, &ip, |b| frame::put_tcp(b, &tcp))
+}
+
+/// Appends a UDP probe to `dst:dport` carrying `probe`'s payload; returns the frame length.
+pub(crate) fn build_udp(
+    buf: &mut Vec<u8>,
+    rng: &mut impl Rng,
+    src: &Source,
+    dst: u32,
+    dport: u16,
+    probe: &UdpProbe,
+) -> usize {
+    // An OS-chosen ephemeral port: a uniformly random one would sometimes be a tunnel's
+    // (VXLAN 4789, ...), which tcpdump and tshark then decode as such.
+    let sport = rng.random_range(32_768..=60_999);
+    let nonce: u16 = rng.random();
+    let ip = plain_ipv4(rng, src, dst, UDP);
+    frame::frame(buf, &ip, |b| {
+        frame::put_udp(b, sport, dport, probe.payload);
+        if let Some(at) = probe.nonce_at {
+            let at = b.len() - probe.payload.len() + at;
+            b[at..at + 2].copy_from_slice(&nonce.to_be_bytes());
+        }
+    })
+}
+
+/// The probe a scanner sends to a UDP port: the realistic payload for the known services,
+/// a short generic one otherwise.
+pub(crate) fn udp_probe_for(port: u16, rng: &mut impl RngCore) -> &'static UdpProbe {
+    let mut known = UDP_PROBES.iter().filter(|(probe, _)| probe.port == port);
+    match (known.next(), known.next()) {
+        (Some(&(first, _)), None) => first,
+        // NTP has a client request and monlist: one of each in turn, by chance.
+        (Some(&(first, _)), Some(&(second, _))) => {
+            if rng.next_u32() & 1 == 0 {
+                first
+            } else {
+                second
+            }
+        }
+        _ => &GENERIC_UDP,
+    }
+}
+
+/// Appends an ICMP echo request; returns the frame length.
+pub(crate) fn build_icmp_echo(
+    buf: &mut Vec<u8>,
+    rng: &mut impl Rng,
+    src: &Source,
+    dst: u32,
+) -> usize {
+    let id_and_sequence = rng.next_u32().to_be_bytes();
+    let ip = plain_ipv4(rng, src, dst, ICMP);
+    frame::frame(buf, &ip, |b| {
+        frame::put_icmp(b, 8, 0, id_and_sequence);
+        b.extend_from_slice(PING_PAYLOAD);
+    })
+}
+
+/// Appends a DoS victim's reply to a packet spoofed from `dst`; returns the protocol,
+/// destination port (0 for ICMP) and frame length.
+pub(crate) fn build_reply(
+    buf: &mut Vec<u8>,
+    rng: &mut impl Rng,
+    victim: &Victim,
+    dst: u32,
+    reply: Reply,
+) -> (u8, u16, usize) {
+    match reply {
+        Reply::SynAck => tcp_reply(buf, rng, victim, dst, SYN | ACK),
+        Reply::Rst => tcp_reply(buf, rng, victim, dst, RST | ACK),
+        Reply::PortUnreachable => (ICMP, 0, port_unreachable(buf, rng, victim, dst)),
+    }
+}
+
+/// A victim's answer to a SYN whose spoofed source was `dst`.
+fn tcp_reply(
+    buf: &mut Vec<u8>,
+    rng: &mut impl Rng,
+    victim: &Victim,
+    dst: u32,
+    flags: u8,
+) -> (u8, u16, usize) {
+    let dport = rng.random_range(1024..=u16::MAX);
+    let ack = rng.random();
+    let (seq, window, options): (u32, u16, &[u8]) = if flags & SYN != 0 {
+        (rng.random(), 29_200, &MSS_1460)
+    } else {
+        (0, 0, &[])
+    };
+    let ip = Ipv4 {
+        src: victim.addr,
+        dst,
+        id: plain_ip_id(rng),
+        dont_fragment: true,
+        ttl: victim.ttl,
+        proto: TCP,
+    };
+    let tcp = Tcp {
+        sport: victim.port,
+        dport,
+        seq,
+        ack,
+        flags,
+        window,
+        options,
+    };
+    (
+        TCP,
+        dport,
+        frame::frame(buf, &ip, |b| frame::put_tcp(b, &tcp)),
+    )
+}
+
+/// A victim's ICMP port unreachable for a UDP flood packet spoofed from `dst`, quoting
+/// its IPv4 header and first 8 bytes as RFC 792 requires.
+fn port_unreachable(buf: &mut Vec<u8>, rng: &mut impl Rng, victim: &Victim, dst: u32) -> usize {
+    const FLOOD_LEN: u16 = 540;
+    let flood = Ipv4 {
+        src: dst,
+        dst: victim.addr,
+        id: plain_ip_id(rng),
+        dont_fragment: false,
+        ttl: rng.random_range(30..=60),
+        proto: UDP,
+    };
+    let quoted_ip = frame::ipv4_header(&flood, FLOOD_LEN);
+    let ports = rng.next_u32().to_be_bytes();
+    let ip = Ipv4 {
+        src: victim.addr,
+        dst,
+        id: plain_ip_id(rng),
+        dont_fragment: false,
+        ttl: victim.ttl,
+        proto: ICMP,
+    };
+    frame::frame(buf, &ip, |b| {
+        frame::put_icmp(b, 3, 3, [0; 4]);
+        b.extend_from_slice(&quoted_ip);
+        b.extend_from_slice(&ports);
+        b.extend_from_slice(&(FLOOD_LEN - frame::IPV4_LEN as u16).to_be_bytes());
+        b.extend_from_slice(&[0, 0]); // the flood sent no UDP checksum
+    })
+}
+
+fn plain_ipv4(rng: &mut impl Rng, src: &Source, dst: u32, proto: u8) -> Ipv4 {
+    Ipv4 {
+        src: src.addr,
+        dst,
+        id: plain_ip_id(rng),
+        dont_fragment: false,
+        ttl: src.ttl,
+        proto,
     }
 }
 

@@ -8,10 +8,10 @@
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
+use arrow::array::builder::BooleanBufferBuilder;
 use arrow::array::{ArrayRef, BooleanArray, PrimitiveArray, StringArray};
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::ArrowPrimitiveType;
-use arrow::array::builder::BooleanBufferBuilder;
 
 /// Validity bits of a nullable column.
 pub(crate) struct Validity {
@@ -21,7 +21,10 @@ pub(crate) struct Validity {
 
 impl Validity {
     fn with_capacity(rows: usize) -> Self {
-        Validity { bits: BooleanBufferBuilder::new(rows), nulls: 0 }
+        Validity {
+            bits: BooleanBufferBuilder::new(rows),
+            nulls: 0,
+        }
     }
 
     #[inline]
@@ -46,11 +49,17 @@ pub(crate) struct Fixed<T: ArrowPrimitiveType> {
 
 impl<T: ArrowPrimitiveType> Fixed<T> {
     pub(crate) fn required(rows: usize) -> Self {
-        Fixed { values: Vec::with_capacity(rows), validity: None }
+        Fixed {
+            values: Vec::with_capacity(rows),
+            validity: None,
+        }
     }
 
     pub(crate) fn nullable(rows: usize) -> Self {
-        Fixed { values: Vec::with_capacity(rows), validity: Some(Validity::with_capacity(rows)) }
+        Fixed {
+            values: Vec::with_capacity(rows),
+            validity: Some(Validity::with_capacity(rows)),
+        }
     }
 
     #[inline]
@@ -61,7 +70,10 @@ impl<T: ArrowPrimitiveType> Fixed<T> {
     #[inline]
     pub(crate) fn push_option(&mut self, value: Option<T::Native>) {
         self.values.push(value.unwrap_or_default());
-        self.validity.as_mut().expect("push_option on a nullable column").push(value.is_some());
+        self.validity
+            .as_mut()
+            .expect("push_option on a nullable column")
+            .push(value.is_some());
     }
 
     pub(crate) fn finish(&mut self) -> PrimitiveArray<T> {
@@ -87,7 +99,11 @@ impl Text {
     pub(crate) fn with_capacity(rows: usize, bytes: usize) -> Self {
         let mut offsets = Vec::with_capacity(rows + 1);
         offsets.push(0);
-        Text { offsets, bytes: Vec::with_capacity(bytes), validity: Validity::with_capacity(rows) }
+        Text {
+            offsets,
+            bytes: Vec::with_capacity(bytes),
+            validity: Validity::with_capacity(rows),
+        }
     }
 
     /// Ends the value whose bytes were just appended.
@@ -151,9 +167,17 @@ impl Text {
     pub(crate) fn finish(&mut self) -> ArrayRef {
         let rows = self.offsets.capacity().saturating_sub(1);
         let fresh = Text::with_capacity(rows, self.bytes.capacity());
-        let Text { offsets, bytes, mut validity } = std::mem::replace(self, fresh);
+        let Text {
+            offsets,
+            bytes,
+            mut validity,
+        } = std::mem::replace(self, fresh);
         let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-        Arc::new(StringArray::new(offsets, Buffer::from_vec(bytes), validity.finish()))
+        Arc::new(StringArray::new(
+            offsets,
+            Buffer::from_vec(bytes),
+            validity.finish(),
+        ))
     }
 }
 
@@ -164,7 +188,9 @@ pub(crate) struct Flags {
 
 impl Flags {
     pub(crate) fn with_capacity(rows: usize) -> Self {
-        Flags { bits: BooleanBufferBuilder::new(rows) }
+        Flags {
+            bits: BooleanBufferBuilder::new(rows),
+        }
     }
 
     #[inline]
@@ -198,7 +224,14 @@ mod tests {
 
     #[test]
     fn addresses_format_like_std() {
-        let samples = ["0.0.0.0", "255.255.255.255", "10.0.100.9", "192.168.1.20", "2001:db8::1", "::"];
+        let samples = [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.100.9",
+            "192.168.1.20",
+            "2001:db8::1",
+            "::",
+        ];
         let mut text = Text::with_capacity(4, 16);
         for s in samples {
             text.push_addr(s.parse().unwrap());
@@ -234,7 +267,10 @@ mod tests {
         ports.push_option(None);
         ports.push_option(Some(445));
         let array = ports.finish();
-        assert_eq!(array.iter().collect::<Vec<_>>(), [Some(23), None, Some(445)]);
+        assert_eq!(
+            array.iter().collect::<Vec<_>>(),
+            [Some(23), None, Some(445)]
+        );
         ports.push_option(Some(1));
         assert_eq!(ports.finish().null_count(), 0);
     }

@@ -42,9 +42,15 @@ pub use writer::{Committed, Transaction};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
-    Parquet { path: PathBuf, source: parquet::errors::ParquetError },
+    Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
     #[error("{path}: corrupt commit: {reason}")]
     Corrupt { path: PathBuf, reason: String },
     #[error("query failed: {0}")]
@@ -59,11 +65,17 @@ pub enum StoreError {
 
 impl StoreError {
     fn io(path: &Path, source: std::io::Error) -> Self {
-        StoreError::Io { path: path.to_path_buf(), source }
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     fn parquet(path: &Path, source: parquet::errors::ParquetError) -> Self {
-        StoreError::Parquet { path: path.to_path_buf(), source }
+        StoreError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -87,7 +99,11 @@ impl Store {
     pub fn open(root: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
         let log = log::Log::open(root)?;
-        let store = Store { root: root.to_path_buf(), log, seen: Mutex::default() };
+        let store = Store {
+            root: root.to_path_buf(),
+            log,
+            seen: Mutex::default(),
+        };
         for commit in store.commits()? {
             writer::publish_data_files(&store.root, &commit.add)?;
         }
@@ -132,8 +148,14 @@ impl Store {
         let mut seen = self.seen.lock().expect("seen lock");
         loop {
             self.refresh(&mut seen)?;
-            if let Some(dup) = commit.files.iter().find(|f| seen.status.contains_key(&f.hash)) {
-                return Err(StoreError::AlreadyIngested { hash: dup.hash.clone() });
+            if let Some(dup) = commit
+                .files
+                .iter()
+                .find(|f| seen.status.contains_key(&f.hash))
+            {
+                return Err(StoreError::AlreadyIngested {
+                    hash: dup.hash.clone(),
+                });
             }
             let version = seen.version.max(self.log.latest()?) + 1;
             if self.log.try_publish(version, commit)? {
@@ -148,7 +170,10 @@ impl Store {
 fn new_txn_id() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{nanos:x}-{:x}-{n:x}", std::process::id())
 }

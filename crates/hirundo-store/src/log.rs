@@ -148,7 +148,10 @@ impl Log {
             let entry = entry.map_err(|e| StoreError::io(&self.dir, e))?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if let Some(v) = name.strip_suffix(".json").and_then(|s| s.parse::<u64>().ok()) {
+            if let Some(v) = name
+                .strip_suffix(".json")
+                .and_then(|s| s.parse::<u64>().ok())
+            {
                 versions.push(v);
             }
         }

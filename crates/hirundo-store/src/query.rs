@@ -46,11 +46,15 @@ impl Store {
     }
 
     fn session(&self, commits: &[Commit]) -> Result<SessionContext, StoreError> {
-        let config = SessionConfig::new().with_target_partitions(2).with_information_schema(true);
+        let config = SessionConfig::new()
+            .with_target_partitions(2)
+            .with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
         ctx.register_table("packets", self.packets_table(commits)?)?;
-        let files: Vec<(u64, &FileEntry)> =
-            commits.iter().flat_map(|c| c.files.iter().map(move |f| (c.version, f))).collect();
+        let files: Vec<(u64, &FileEntry)> = commits
+            .iter()
+            .flat_map(|c| c.files.iter().map(move |f| (c.version, f)))
+            .collect();
         ctx.register_table("files", Arc::new(files_table(&files)?))?;
         ctx.register_table("frame_counts", Arc::new(frame_counts_table(&files)?))?;
         Ok(ctx)
@@ -63,14 +67,19 @@ impl Store {
         let mut urls = Vec::new();
         for add in commits.iter().flat_map(|c| &c.add) {
             let path = self.root().join(&add.path);
-            let path = if path.exists() { path } else { pending_path(&path) };
+            let path = if path.exists() {
+                path
+            } else {
+                pending_path(&path)
+            };
             let path = std::path::absolute(&path).map_err(|e| StoreError::io(&path, e))?;
             urls.push(ListingTableUrl::parse(path.to_string_lossy())?);
         }
         if urls.is_empty() {
             return Ok(Arc::new(MemTable::try_new(packets_schema(), vec![vec![]])?));
         }
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension("");
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension("");
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
             .with_schema(packets_schema());
@@ -176,11 +185,17 @@ pub fn print_batches(
 ) -> Result<(), StoreError> {
     match format {
         OutputFormat::Table => {
-            writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(batches)?)
-                .map_err(arrow::error::ArrowError::from)?;
+            writeln!(
+                out,
+                "{}",
+                arrow::util::pretty::pretty_format_batches(batches)?
+            )
+            .map_err(arrow::error::ArrowError::from)?;
         }
         OutputFormat::Csv => {
-            let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(out);
+            let mut writer = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(out);
             batches.iter().try_for_each(|b| writer.write(b))?;
         }
         OutputFormat::Json => {

@@ -180,7 +180,9 @@ impl PacketBatchBuilder {
         }
         let rows = std::mem::take(&mut self.rows);
         let constant = |value: &str| -> ArrayRef {
-            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(value, rows)))
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                value, rows,
+            )))
         };
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.ts.finish().with_timezone(TS_ZONE)),

@@ -49,7 +49,10 @@ impl Store {
 
 impl Stats {
     fn from_commits(commits: &[Commit]) -> Stats {
-        let mut stats = Stats { commits: commits.len() as u64, ..Stats::default() };
+        let mut stats = Stats {
+            commits: commits.len() as u64,
+            ..Stats::default()
+        };
         for commit in commits {
             stats.data_files += commit.add.len() as u64;
             stats.data_bytes += commit.add.iter().map(|a| a.bytes).sum::<u64>();
@@ -63,16 +66,28 @@ impl Stats {
                 merge_counts(&mut stats.malformed_by_reason, &file.malformed);
                 merge_counts(&mut stats.non_ip_by_kind, &file.non_ip);
                 merge_counts(&mut stats.unsupported_link, &file.unsupported_link);
-                widen(&mut stats.first_ts_ns, &mut stats.last_ts_ns, file.first_ts_ns, file.last_ts_ns);
+                widen(
+                    &mut stats.first_ts_ns,
+                    &mut stats.last_ts_ns,
+                    file.first_ts_ns,
+                    file.last_ts_ns,
+                );
                 if file.status == FileStatus::Partial {
                     stats.partial_files += 1;
-                    stats.partial.push((file.path.clone(), file.error.clone().unwrap_or_default()));
+                    stats
+                        .partial
+                        .push((file.path.clone(), file.error.clone().unwrap_or_default()));
                 }
                 let sensor = stats.sensors.entry(file.sensor.clone()).or_default();
                 sensor.files += 1;
                 sensor.packets += file.packets;
                 sensor.malformed += file.malformed_total();
-                widen(&mut sensor.first_ts_ns, &mut sensor.last_ts_ns, file.first_ts_ns, file.last_ts_ns);
+                widen(
+                    &mut sensor.first_ts_ns,
+                    &mut sensor.last_ts_ns,
+                    file.first_ts_ns,
+                    file.last_ts_ns,
+                );
             }
         }
         stats

@@ -19,8 +19,8 @@ use parquet::arrow::arrow_writer::{
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding};
 use parquet::errors::ParquetError;
-use parquet::file::writer::SerializedFileWriter;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::log::{sync_dir, AddFile, Commit, FileEntry};
@@ -59,7 +59,13 @@ impl<'s> Transaction<'s> {
             .name("parquet-encoder".into())
             .spawn(move || encoder.run(receiver))
             .expect("spawn encoder thread");
-        Transaction { store, txn, sender: Some(sender), worker: Some(worker), files: Vec::new() }
+        Transaction {
+            store,
+            txn,
+            sender: Some(sender),
+            worker: Some(worker),
+            files: Vec::new(),
+        }
     }
 
     /// Queues a batch of `packets` rows; blocks while the encoder is [`QUEUE_DEPTH`] behind.
@@ -126,7 +132,12 @@ pub(crate) fn publish_data_files(root: &Path, adds: &[AddFile]) -> Result<(), St
         let pending = pending_path(&target);
         if !target.exists() && pending.exists() {
             fs::rename(&pending, &target).map_err(|e| StoreError::io(&pending, e))?;
-            dirs.insert(target.parent().expect("data file has a day directory").to_path_buf());
+            dirs.insert(
+                target
+                    .parent()
+                    .expect("data file has a day directory")
+                    .to_path_buf(),
+            );
         }
     }
     for dir in dirs {
@@ -138,7 +149,10 @@ pub(crate) fn publish_data_files(root: &Path, adds: &[AddFile]) -> Result<(), St
 /// The hidden staging name of a data file: `day=D/.<name>.pending`, ignored by engines that
 /// glob `*.parquet` or skip dot-files (Spark, Hive, DuckDB globs).
 pub(crate) fn pending_path(final_path: &Path) -> PathBuf {
-    let name = final_path.file_name().expect("data file name").to_string_lossy();
+    let name = final_path
+        .file_name()
+        .expect("data file name")
+        .to_string_lossy();
     final_path.with_file_name(format!(".{name}.pending"))
 }
 
@@ -167,7 +181,14 @@ struct DayPart {
 
 impl Encoder {
     fn new(root: PathBuf, txn: String) -> Self {
-        Encoder { root, txn, open: BTreeMap::new(), done: Vec::new(), parts: 0, props: writer_properties() }
+        Encoder {
+            root,
+            txn,
+            open: BTreeMap::new(),
+            done: Vec::new(),
+            parts: 0,
+            props: writer_properties(),
+        }
     }
 
     fn run(mut self, batches: Receiver<RecordBatch>) -> Result<Vec<AddFile>, StoreError> {
@@ -215,9 +236,16 @@ impl Encoder {
         let dirs: HashSet<PathBuf> = self
             .done
             .iter()
-            .map(|a| self.root.join(&a.path).parent().expect("day dir").to_path_buf())
+            .map(|a| {
+                self.root
+                    .join(&a.path)
+                    .parent()
+                    .expect("day dir")
+                    .to_path_buf()
+            })
             .collect();
-        dirs.iter().try_for_each(|d| sync_dir(d).map_err(|e| StoreError::io(d, e)))
+        dirs.iter()
+            .try_for_each(|d| sync_dir(d).map_err(|e| StoreError::io(d, e)))
     }
 
     /// Removes everything this encoder wrote: used when the transaction fails.
@@ -241,7 +269,15 @@ const DICTIONARY_COLUMNS: [&str; 5] = ["sensor", "dst", "file_hash", "tcp_option
 
 /// Columns whose min/max would not prune anything (random numbers, addresses as text, whose
 /// order is not numeric): statistics cost a comparison per value and buy nothing.
-const NO_STATISTICS: [&str; 7] = ["src", "dst", "tcp_seq", "tcp_ack", "ip_id", "payload_hash", "tcp_options"];
+const NO_STATISTICS: [&str; 7] = [
+    "src",
+    "dst",
+    "tcp_seq",
+    "tcp_ack",
+    "ip_id",
+    "payload_hash",
+    "tcp_options",
+];
 
 /// Columns of random numbers: Snappy cannot shrink them and would only cost time.
 const UNCOMPRESSED: [&str; 4] = ["src_port", "tcp_seq", "ip_id", "payload_hash"];
@@ -297,7 +333,15 @@ impl DayPart {
             min_ts_ns: i64::MAX,
             max_ts_ns: i64::MIN,
         };
-        Ok(DayPart { add, file, factory, columns: None, group_rows: 0, groups: 0, pending })
+        Ok(DayPart {
+            add,
+            file,
+            factory,
+            columns: None,
+            group_rows: 0,
+            groups: 0,
+            pending,
+        })
     }
 
     fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
@@ -307,12 +351,17 @@ impl DayPart {
         self.add.max_ts_ns = self.add.max_ts_ns.max(max(ts).unwrap_or(i64::MIN));
         let parquet_error = |e| StoreError::parquet(&self.pending, e);
         if self.columns.is_none() {
-            let writers = self.factory.create_column_writers(self.groups).map_err(parquet_error)?;
+            let writers = self
+                .factory
+                .create_column_writers(self.groups)
+                .map_err(parquet_error)?;
             self.columns = Some(writers.into_iter().map(Mutex::new).collect());
         }
         let columns = self.columns.as_ref().expect("row group just opened");
         encode_in_parallel(columns.len(), |i| {
-            let mut writer = columns[i].lock().expect("each column is encoded by one thread");
+            let mut writer = columns[i]
+                .lock()
+                .expect("each column is encoded by one thread");
             compute_leaves(batch.schema_ref().field(i), batch.column(i))?
                 .iter()
                 .try_for_each(|leaf| writer.write(leaf))
@@ -328,22 +377,42 @@ impl DayPart {
     /// Finishes the open row group's columns (in parallel: closing flushes and compresses
     /// the last pages) and appends them to the file.
     fn close_row_group(&mut self) -> Result<(), StoreError> {
-        let Some(columns) = self.columns.take() else { return Ok(()) };
-        let writers: Vec<Mutex<Option<ArrowColumnWriter>>> =
-            columns.into_iter().map(|w| Mutex::new(w.into_inner().ok())).collect();
-        let chunks: Vec<Mutex<Option<ArrowColumnChunk>>> = writers.iter().map(|_| Mutex::new(None)).collect();
+        let Some(columns) = self.columns.take() else {
+            return Ok(());
+        };
+        let writers: Vec<Mutex<Option<ArrowColumnWriter>>> = columns
+            .into_iter()
+            .map(|w| Mutex::new(w.into_inner().ok()))
+            .collect();
+        let chunks: Vec<Mutex<Option<ArrowColumnChunk>>> =
+            writers.iter().map(|_| Mutex::new(None)).collect();
         encode_in_parallel(writers.len(), |i| {
-            let writer = writers[i].lock().expect("one thread per column").take().expect("writer present");
+            let writer = writers[i]
+                .lock()
+                .expect("one thread per column")
+                .take()
+                .expect("writer present");
             *chunks[i].lock().expect("one thread per column") = Some(writer.close()?);
             Ok(())
         })
         .map_err(|e| StoreError::parquet(&self.pending, e))?;
-        let mut group = self.file.next_row_group().map_err(|e| StoreError::parquet(&self.pending, e))?;
+        let mut group = self
+            .file
+            .next_row_group()
+            .map_err(|e| StoreError::parquet(&self.pending, e))?;
         for chunk in chunks {
-            let chunk = chunk.into_inner().ok().flatten().expect("every column was closed");
-            chunk.append_to_row_group(&mut group).map_err(|e| StoreError::parquet(&self.pending, e))?;
+            let chunk = chunk
+                .into_inner()
+                .ok()
+                .flatten()
+                .expect("every column was closed");
+            chunk
+                .append_to_row_group(&mut group)
+                .map_err(|e| StoreError::parquet(&self.pending, e))?;
         }
-        group.close().map_err(|e| StoreError::parquet(&self.pending, e))?;
+        group
+            .close()
+            .map_err(|e| StoreError::parquet(&self.pending, e))?;
         self.groups += 1;
         self.group_rows = 0;
         Ok(())
@@ -351,10 +420,20 @@ impl DayPart {
 
     fn finish(mut self) -> Result<AddFile, StoreError> {
         self.close_row_group()?;
-        let DayPart { mut add, file, pending, .. } = self;
-        let file = file.into_inner().map_err(|e| StoreError::parquet(&pending, e))?;
+        let DayPart {
+            mut add,
+            file,
+            pending,
+            ..
+        } = self;
+        let file = file
+            .into_inner()
+            .map_err(|e| StoreError::parquet(&pending, e))?;
         file.sync_all().map_err(|e| StoreError::io(&pending, e))?;
-        add.bytes = file.metadata().map_err(|e| StoreError::io(&pending, e))?.len();
+        add.bytes = file
+            .metadata()
+            .map_err(|e| StoreError::io(&pending, e))?
+            .len();
         Ok(add)
     }
 }
@@ -449,6 +528,9 @@ mod tests {
     #[test]
     fn pending_files_are_hidden() {
         let p = pending_path(Path::new("/db/packets/day=2019-10-01/abc-0.parquet"));
-        assert_eq!(p, Path::new("/db/packets/day=2019-10-01/.abc-0.parquet.pending"));
+        assert_eq!(
+            p,
+            Path::new("/db/packets/day=2019-10-01/.abc-0.parquet.pending")
+        );
     }
 }

@@ -50,7 +50,11 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
 }
 
 fn synth(packets: u64, seed: u64, out: &Path) -> anyhow::Result<()> {
-    let cfg = SynthConfig { packets, seed, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        packets,
+        seed,
+        ..SynthConfig::default()
+    };
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let started = Instant::now();
     let summary = write_pcap(&mut BufWriter::with_capacity(1 << 20, file), &cfg)
@@ -80,7 +84,9 @@ fn pass(file: &Path, decode_frames: bool) -> anyhow::Result<(u64, f64)> {
             count += 1;
             continue;
         }
-        let Some(link) = LinkType::from_linktype(frame.linktype) else { continue };
+        let Some(link) = LinkType::from_linktype(frame.linktype) else {
+            continue;
+        };
         if let Decoded::Packet(p) = decode(link, frame.data, frame.orig_len) {
             count += u64::from(std::hint::black_box(p).ip_version > 0);
         }

@@ -71,7 +71,11 @@ pub fn ingest_paths(
         std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
     }
     let failed = !problems.is_empty() || reports.iter().any(FileReport::is_failure);
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn stored_packets(report: &FileReport) -> u64 {

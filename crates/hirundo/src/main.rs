@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod ingest;
 mod progress;
+mod simulate;
 mod stats;
 
 use std::path::PathBuf;
@@ -13,7 +14,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use hirundo_store::{OutputFormat, Store};
 
 #[derive(Parser)]
-#[command(name = "hirundo", version, about = "Darknet observation: from raw packets to the published report")]
+#[command(
+    name = "hirundo",
+    version,
+    about = "Darknet observation: from raw packets to the published report"
+)]
 struct Cli {
     /// The store directory.
     #[arg(long, global = true, env = "HIRUNDO_DB", default_value = "hirundo-db")]
@@ -41,6 +46,8 @@ enum Command {
     /// Benchmarks: synthetic captures and single-core decoding rates.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Write realistic darknet captures from a scenario, with the planted ground truth.
+    Simulate(simulate::SimulateArgs),
     /// The main job on a fresh machine: synthesise a darknet day, ingest it, show the top ports.
     Demo(demo::DemoArgs),
 }
@@ -86,6 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(command) => bench::run(command).map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(args),
+        Command::Simulate(args) => simulate::run(args),
         Command::Stats { format } => {
             let stats = Store::open(&cli.db)?.stats()?;
             match format {

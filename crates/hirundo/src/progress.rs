@@ -24,7 +24,11 @@ impl IngestProgress {
             .expect("valid template");
             ProgressBar::new(files).with_style(style)
         });
-        IngestProgress { bar, packets: AtomicU64::new(0), started: Instant::now() }
+        IngestProgress {
+            bar,
+            packets: AtomicU64::new(0),
+            started: Instant::now(),
+        }
     }
 
     pub fn start_file(&self, path: &Path) {
@@ -62,6 +66,41 @@ impl Progress for IngestProgress {
         if let Some(bar) = &self.bar {
             let rate = total as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
             bar.set_message(format!("{total} packets, {:.2} M packets/s", rate / 1e6));
+        }
+    }
+}
+
+/// Progress of work counted in items (simulated files): a bar on a terminal, a log line per
+/// item otherwise.
+pub struct Bar {
+    bar: Option<ProgressBar>,
+}
+
+impl Bar {
+    pub fn new(len: u64, unit: &str) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let template = format!(
+                "{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {unit}  {{msg}}"
+            );
+            ProgressBar::new(len)
+                .with_style(ProgressStyle::with_template(&template).expect("valid template"))
+        });
+        Bar { bar }
+    }
+
+    pub fn advance(&self, n: u64, message: &str) {
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(n);
+                bar.set_message(message.to_owned());
+            }
+            None => tracing::info!("{message}"),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
         }
     }
 }

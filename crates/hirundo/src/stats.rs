@@ -5,18 +5,34 @@ use std::fmt::Write;
 use hirundo_store::Stats;
 
 fn time(ns: Option<i64>) -> String {
-    ns.and_then(|ns| chrono::DateTime::from_timestamp_nanos(ns).to_rfc3339().into())
-        .unwrap_or_else(|| "-".into())
+    ns.and_then(|ns| {
+        chrono::DateTime::from_timestamp_nanos(ns)
+            .to_rfc3339()
+            .into()
+    })
+    .unwrap_or_else(|| "-".into())
 }
 
 /// Renders the store's totals, sensors and damaged files.
 pub fn render(s: &Stats) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "files ingested    {} ({} partial)", s.files, s.partial_files);
+    let _ = writeln!(
+        out,
+        "files ingested    {} ({} partial)",
+        s.files, s.partial_files
+    );
     let _ = writeln!(out, "commits           {}", s.commits);
-    let _ = writeln!(out, "data files        {} ({} bytes)", s.data_files, s.data_bytes);
+    let _ = writeln!(
+        out,
+        "data files        {} ({} bytes)",
+        s.data_files, s.data_bytes
+    );
     let _ = writeln!(out, "frames read       {}", s.frames);
-    let _ = writeln!(out, "packets stored    {} ({} later fragments)", s.packets, s.later_fragments);
+    let _ = writeln!(
+        out,
+        "packets stored    {} ({} later fragments)",
+        s.packets, s.later_fragments
+    );
     let _ = writeln!(out, "malformed frames  {}", s.malformed);
     for (reason, n) in &s.malformed_by_reason {
         let _ = writeln!(out, "  {reason:<30} {n}");
@@ -28,7 +44,12 @@ pub fn render(s: &Stats) -> String {
     for (kind, n) in &s.unsupported_link {
         let _ = writeln!(out, "unsupported link  {kind:<24} {n}");
     }
-    let _ = writeln!(out, "date range        {} .. {}", time(s.first_ts_ns), time(s.last_ts_ns));
+    let _ = writeln!(
+        out,
+        "date range        {} .. {}",
+        time(s.first_ts_ns),
+        time(s.last_ts_ns)
+    );
     let _ = writeln!(out, "sensors           {}", s.sensors.len());
     for (name, sensor) in &s.sensors {
         let _ = writeln!(

@@ -15,7 +15,16 @@ const PACKETS_PER_FILE: u64 = 400_000;
 fn synth(out: &Path, seed: u64) {
     let seed = seed.to_string();
     let packets = PACKETS_PER_FILE.to_string();
-    let args = ["bench", "synth", "--packets", &packets, "--seed", &seed, "--out", out.to_str().unwrap()];
+    let args = [
+        "bench",
+        "synth",
+        "--packets",
+        &packets,
+        "--seed",
+        &seed,
+        "--out",
+        out.to_str().unwrap(),
+    ];
     hirundo_ok(Path::new("unused"), &args);
 }
 
@@ -27,9 +36,16 @@ fn allowed_totals() -> Vec<u64> {
 fn assert_consistent(db: &Path) -> u64 {
     let stats = stats(db);
     let packets = stats["packets"].as_u64().unwrap();
-    assert!(allowed_totals().contains(&packets), "half a file is visible: {packets} packets");
+    assert!(
+        allowed_totals().contains(&packets),
+        "half a file is visible: {packets} packets"
+    );
     let rows = query(db, "SELECT count(*) AS n FROM packets");
-    assert_eq!(rows[0]["n"].as_u64(), Some(packets), "the log and the data files disagree");
+    assert_eq!(
+        rows[0]["n"].as_u64(),
+        Some(packets),
+        "the log and the data files disagree"
+    );
     packets
 }
 

@@ -29,7 +29,10 @@ fn duckdb_reads_the_packets_with_utc_timestamps_and_unsigned_ports() {
     let seen: serde_json::Value = serde_json::from_str(&out).expect("script prints JSON");
     let ours = query(&db, "SELECT count(*) AS n, min(ts) AS first FROM packets");
     assert_eq!(seen["count"].as_u64(), ours[0]["n"].as_u64());
-    assert_eq!(seen["bad_days"], 0, "every row lies in its day=YYYY-MM-DD partition");
+    assert_eq!(
+        seen["bad_days"], 0,
+        "every row lies in its day=YYYY-MM-DD partition"
+    );
     let types = &seen["types"];
     assert_eq!(types["ts"], "TIMESTAMP WITH TIME ZONE", "{types}");
     assert_eq!(types["dst_port"], "USMALLINT");
@@ -40,5 +43,8 @@ fn duckdb_reads_the_packets_with_utc_timestamps_and_unsigned_ports() {
     // Both engines agree on the first timestamp, to the microsecond DuckDB keeps.
     let ours_first = ours[0]["first"].as_str().unwrap();
     let theirs_first = seen["first"].as_str().unwrap();
-    assert!(ours_first.starts_with(theirs_first), "{ours_first} vs {theirs_first}");
+    assert!(
+        ours_first.starts_with(theirs_first),
+        "{ours_first} vs {theirs_first}"
+    );
 }

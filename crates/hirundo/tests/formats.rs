@@ -32,7 +32,10 @@ fn variants(base: &Path, dir: &Path) -> Vec<PathBuf> {
         let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         all.push(s(base));
         all.push(s(&target));
-        tool("editcap", &all.iter().map(String::as_str).collect::<Vec<_>>());
+        tool(
+            "editcap",
+            &all.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         made.push(target);
     };
     edit(&["-F", "nsecpcap"], out("nsec.pcap"));
@@ -62,7 +65,11 @@ fn compress(program: &str, file: &Path) -> Vec<u8> {
 fn assert_matches_tshark(files: &[PathBuf]) {
     let db = tempfile::tempdir().unwrap();
     let summary = db.path().join("summary.json");
-    let mut args = vec!["ingest".to_owned(), "--summary-json".into(), summary.to_str().unwrap().into()];
+    let mut args = vec![
+        "ingest".to_owned(),
+        "--summary-json".into(),
+        summary.to_str().unwrap().into(),
+    ];
     args.extend(files.iter().map(|f| f.to_str().unwrap().to_owned()));
     let store = db.path().join("store");
     hirundo_ok(&store, &args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -85,18 +92,39 @@ fn assert_matches_tshark(files: &[PathBuf]) {
             "{report}"
         );
         let frames = capinfos_count(path);
-        let stored_frames = query(&store, &format!("SELECT frames FROM files WHERE hash = '{hash}'"));
-        assert_eq!(stored_frames[0]["frames"].as_u64(), Some(frames), "frames of {}", path.display());
+        let stored_frames = query(
+            &store,
+            &format!("SELECT frames FROM files WHERE hash = '{hash}'"),
+        );
+        assert_eq!(
+            stored_frames[0]["frames"].as_u64(),
+            Some(frames),
+            "frames of {}",
+            path.display()
+        );
         let ours = hirundo_port_counts(&store, Some(&hash[..16]));
         let theirs = tshark_port_counts(path);
         assert!(!theirs.is_empty() || ours.is_empty(), "{}", path.display());
-        assert_eq!(ours, theirs, "per-port counts of {} differ from tshark's", path.display());
+        assert_eq!(
+            ours,
+            theirs,
+            "per-port counts of {} differ from tshark's",
+            path.display()
+        );
     }
 }
 
 fn capinfos_count(file: &Path) -> u64 {
-    let out = tool("capinfos", &["-M", "-c", "-T", "-r", file.to_str().unwrap()]);
-    out.trim().rsplit('\t').next().unwrap().parse().expect("capinfos count")
+    let out = tool(
+        "capinfos",
+        &["-M", "-c", "-T", "-r", file.to_str().unwrap()],
+    );
+    out.trim()
+        .rsplit('\t')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("capinfos count")
 }
 
 #[test]
@@ -118,16 +146,48 @@ fn vlan_tags_added_by_tcprewrite_are_skipped() {
     let double = dir.path().join("qinq.pcap");
     let base = corpus("print-flags.pcap");
     let s = |p: &Path| p.to_str().unwrap().to_owned();
-    let vlan = ["--enet-vlan=add", "--enet-vlan-tag=7", "--enet-vlan-cfi=0", "--enet-vlan-pri=0"];
+    let vlan = [
+        "--enet-vlan=add",
+        "--enet-vlan-tag=7",
+        "--enet-vlan-cfi=0",
+        "--enet-vlan-pri=0",
+    ];
     let mut args: Vec<String> = vlan.iter().map(|a| a.to_string()).collect();
-    args.extend([format!("--infile={}", s(&base)), format!("--outfile={}", s(&single))]);
-    tool("tcprewrite", &args.iter().map(String::as_str).collect::<Vec<_>>());
+    args.extend([
+        format!("--infile={}", s(&base)),
+        format!("--outfile={}", s(&single)),
+    ]);
+    tool(
+        "tcprewrite",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     // tcprewrite adds one tag per pass: a second pass over the tagged file stacks 802.1Q tags.
     let mut args: Vec<String> = vlan.iter().map(|a| a.replace("tag=7", "tag=9")).collect();
-    args.extend([format!("--infile={}", s(&single)), format!("--outfile={}", s(&double))]);
-    tool("tcprewrite", &args.iter().map(String::as_str).collect::<Vec<_>>());
-    let tags = tool("tshark", &["-r", &s(&double), "-T", "fields", "-e", "vlan.id", "-c", "1"]);
-    assert!(tags.contains('7') && tags.contains('9'), "two stacked tags expected, tshark says {tags}");
+    args.extend([
+        format!("--infile={}", s(&single)),
+        format!("--outfile={}", s(&double)),
+    ]);
+    tool(
+        "tcprewrite",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let tags = tool(
+        "tshark",
+        &[
+            "-r",
+            &s(&double),
+            "-T",
+            "fields",
+            "-e",
+            "vlan.id",
+            "-c",
+            "1",
+        ],
+    );
+    assert!(
+        tags.contains('7') && tags.contains('9'),
+        "two stacked tags expected, tshark says {tags}"
+    );
     assert_matches_tshark(&[single, double]);
 }
 
@@ -141,13 +201,33 @@ fn pcapng_with_several_interfaces_and_sections() {
     let inputs = ["whois.pcap", "mptcp-v1.pcap", "quic_handshake.pcap"].map(|f| s(&corpus(f)));
     let mut args = vec!["-w".to_owned(), s(&merged)];
     args.extend(inputs.iter().cloned());
-    tool("mergecap", &args.iter().map(String::as_str).collect::<Vec<_>>());
-    let idbs = tool("tshark", &["-r", &s(&merged), "-T", "fields", "-e", "frame.interface_id"]);
+    tool(
+        "mergecap",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let idbs = tool(
+        "tshark",
+        &[
+            "-r",
+            &s(&merged),
+            "-T",
+            "fields",
+            "-e",
+            "frame.interface_id",
+        ],
+    );
     let interfaces: std::collections::BTreeSet<&str> = idbs.lines().collect();
-    assert_eq!(interfaces.len(), 3, "mergecap should write three interfaces");
+    assert_eq!(
+        interfaces.len(),
+        3,
+        "mergecap should write three interfaces"
+    );
     // Two sections: pcapng files concatenated are one valid pcapng with two SHBs.
     let ng = dir.path().join("ntp.pcapng");
-    tool("editcap", &["-F", "pcapng", &s(&corpus("ntp.pcap")), &s(&ng)]);
+    tool(
+        "editcap",
+        &["-F", "pcapng", &s(&corpus("ntp.pcap")), &s(&ng)],
+    );
     let mut bytes = std::fs::read(&merged).unwrap();
     bytes.extend(std::fs::read(&ng).unwrap());
     std::fs::write(&sections, bytes).unwrap();
@@ -163,7 +243,18 @@ fn live_tcpdump_capture_in_sll2() {
     let port = 47_000 + (std::process::id() % 1000) as u16;
     let filter = format!("udp and dst port {port}");
     let mut capture = std::process::Command::new("timeout")
-        .args(["20", "tcpdump", "-i", "any", "-y", "LINUX_SLL2", "-c", "25", "-U", "-w"])
+        .args([
+            "20",
+            "tcpdump",
+            "-i",
+            "any",
+            "-y",
+            "LINUX_SLL2",
+            "-c",
+            "25",
+            "-U",
+            "-w",
+        ])
         .arg(&file)
         .arg(&filter)
         .stderr(std::process::Stdio::piped())
@@ -176,9 +267,15 @@ fn live_tcpdump_capture_in_sll2() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let status = capture.wait().unwrap();
-    assert!(status.success(), "tcpdump did not capture 25 packets in time");
+    assert!(
+        status.success(),
+        "tcpdump did not capture 25 packets in time"
+    );
     let encap = tool("capinfos", &["-T", "-E", file.to_str().unwrap()]);
-    assert!(encap.contains("sll2") || encap.contains("SLL2"), "not SLL2: {encap}");
+    assert!(
+        encap.contains("sll2") || encap.contains("SLL2"),
+        "not SLL2: {encap}"
+    );
     let theirs = tshark_port_counts(&file);
     assert_eq!(theirs, BTreeMap::from([((17, port), 25)]));
     assert_matches_tshark(&[file]);

@@ -26,16 +26,34 @@ fn sensors_from_directories_and_a_second_ingest_changes_nothing() {
     assert_eq!(first["sensors"]["tokyo"]["files"], 2);
     assert_eq!(first["sensors"]["osaka"]["files"], 1);
     let tokyo_packets = first["sensors"]["tokyo"]["packets"].as_u64().unwrap();
-    let rows = query(&db, "SELECT count(*) AS n FROM packets WHERE sensor = 'tokyo'");
+    let rows = query(
+        &db,
+        "SELECT count(*) AS n FROM packets WHERE sensor = 'tokyo'",
+    );
     assert_eq!(rows[0]["n"].as_u64(), Some(tokyo_packets));
     assert!(tokyo_packets > 0);
 
     let out = hirundo(&db, &["ingest", "--sensor-from-dir", root_arg, root_arg]);
     assert!(out.status.success());
-    assert_eq!(stats(&db), first, "a second ingest of the same files must change nothing");
+    assert_eq!(
+        stats(&db),
+        first,
+        "a second ingest of the same files must change nothing"
+    );
     let summary = dir.path().join("again.json");
-    hirundo_ok(&db, &["ingest", "--sensor", "other", "--summary-json", summary.to_str().unwrap(), root_arg]);
-    let reports: serde_json::Value = serde_json::from_slice(&std::fs::read(summary).unwrap()).unwrap();
+    hirundo_ok(
+        &db,
+        &[
+            "ingest",
+            "--sensor",
+            "other",
+            "--summary-json",
+            summary.to_str().unwrap(),
+            root_arg,
+        ],
+    );
+    let reports: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(summary).unwrap()).unwrap();
     for report in reports.as_array().unwrap() {
         assert_eq!(report["status"], "already_ingested", "{report}");
     }
@@ -46,7 +64,10 @@ fn sensors_from_directories_and_a_second_ingest_changes_nothing() {
 fn query_prints_table_csv_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    hirundo_ok(&db, &["ingest", corpus("print-flags.pcap").to_str().unwrap()]);
+    hirundo_ok(
+        &db,
+        &["ingest", corpus("print-flags.pcap").to_str().unwrap()],
+    );
     let sql = "SELECT dst_port, count(*) AS n FROM packets GROUP BY 1 ORDER BY 1";
     let csv = hirundo_ok(&db, &["query", "--format", "csv", sql]);
     assert_eq!(csv, "dst_port,n\n80,6\n55920,4\n");
@@ -70,30 +91,66 @@ fn bad_files_are_named_and_the_rest_is_ingested() {
     let good = inputs.join("good.pcap");
     copy("whois.pcap", &good);
     std::fs::write(inputs.join("empty.pcap"), b"").unwrap();
-    std::fs::write(inputs.join("magic.pcap"), b"this is not a capture file at all").unwrap();
+    std::fs::write(
+        inputs.join("magic.pcap"),
+        b"this is not a capture file at all",
+    )
+    .unwrap();
     let whole = std::fs::read(corpus("print-flags.pcap")).unwrap();
     // Cut inside the 4th record: 24-byte header, then records of 16 + caplen bytes.
     std::fs::write(inputs.join("cut.pcap"), &whole[..whole.len() - 100]).unwrap();
     let ng = dir.path().join("full.pcapng");
-    tool("editcap", &["-F", "pcapng", corpus("ntp.pcap").to_str().unwrap(), ng.to_str().unwrap()]);
+    tool(
+        "editcap",
+        &[
+            "-F",
+            "pcapng",
+            corpus("ntp.pcap").to_str().unwrap(),
+            ng.to_str().unwrap(),
+        ],
+    );
     let ng_bytes = std::fs::read(&ng).unwrap();
     std::fs::write(inputs.join("cut.pcapng"), &ng_bytes[..ng_bytes.len() - 10]).unwrap();
 
     let db = dir.path().join("db");
     let summary = dir.path().join("summary.json");
-    let out = hirundo(&db, &["ingest", "--summary-json", summary.to_str().unwrap(), inputs.to_str().unwrap()]);
-    assert!(!out.status.success(), "damaged inputs must give a non-zero exit");
+    let out = hirundo(
+        &db,
+        &[
+            "ingest",
+            "--summary-json",
+            summary.to_str().unwrap(),
+            inputs.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !out.status.success(),
+        "damaged inputs must give a non-zero exit"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("hirundo: ")).collect();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("hirundo: "))
+        .collect();
     assert_eq!(lines.len(), 4, "one line per bad file:\n{stderr}");
     for name in ["empty.pcap", "magic.pcap", "cut.pcap", "cut.pcapng"] {
-        let line = lines.iter().find(|l| l.contains(&format!("/{name}:"))).unwrap_or_else(|| panic!("{name} not named:\n{stderr}"));
+        let line = lines
+            .iter()
+            .find(|l| l.contains(&format!("/{name}:")))
+            .unwrap_or_else(|| panic!("{name} not named:\n{stderr}"));
         assert!(line.contains("offset"), "{line}");
     }
-    let reports: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    let reports: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     let status = |name: &str| {
-        let r = reports.iter().find(|r| r["path"].as_str().unwrap().ends_with(name)).unwrap();
-        (r["status"].as_str().unwrap().to_owned(), r["packets"].as_u64())
+        let r = reports
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with(name))
+            .unwrap();
+        (
+            r["status"].as_str().unwrap().to_owned(),
+            r["packets"].as_u64(),
+        )
     };
     assert_eq!(status("good.pcap").0, "ingested");
     assert_eq!(status("empty.pcap").0, "failed");
@@ -104,18 +161,32 @@ fn bad_files_are_named_and_the_rest_is_ingested() {
     assert_eq!(cut_ng.0, "partial");
     // The complete records before the damage are stored: tshark reads the same prefix.
     let frames_before_cut = |file: &Path| {
-        let out = std::process::Command::new("tshark").args(["-r"]).arg(file).args(["-T", "fields", "-e", "frame.number"]).output().unwrap();
+        let out = std::process::Command::new("tshark")
+            .args(["-r"])
+            .arg(file)
+            .args(["-T", "fields", "-e", "frame.number"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).lines().count() as u64
     };
-    assert_eq!(cut_pcap.1, Some(frames_before_cut(&inputs.join("cut.pcap"))));
-    assert_eq!(cut_ng.1, Some(frames_before_cut(&inputs.join("cut.pcapng"))));
+    assert_eq!(
+        cut_pcap.1,
+        Some(frames_before_cut(&inputs.join("cut.pcap")))
+    );
+    assert_eq!(
+        cut_ng.1,
+        Some(frames_before_cut(&inputs.join("cut.pcapng")))
+    );
     let s = stats(&db);
     assert_eq!(s["files"], 3);
     assert_eq!(s["partial_files"], 2);
     let total = status("good.pcap").1.unwrap() + cut_pcap.1.unwrap() + cut_ng.1.unwrap();
     assert_eq!(s["packets"].as_u64(), Some(total));
     let text = hirundo_ok(&db, &["stats"]);
-    assert!(text.contains("partial: ") && text.contains("cut.pcapng"), "{text}");
+    assert!(
+        text.contains("partial: ") && text.contains("cut.pcapng"),
+        "{text}"
+    );
 }
 
 /// A file the user may not read: run hirundo as `nobody` (root reads everything).
@@ -150,7 +221,10 @@ fn unreadable_file_is_reported_by_path() {
         .expect("setpriv (util-linux) is needed");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    let line = stderr.lines().find(|l| l.contains("secret.pcap")).unwrap_or_else(|| panic!("{stderr}"));
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("secret.pcap"))
+        .unwrap_or_else(|| panic!("{stderr}"));
     assert!(line.to_lowercase().contains("permission denied"), "{line}");
     assert_eq!(stats(&db)["files"], 1, "the readable file is ingested");
 }

@@ -7,7 +7,9 @@ use std::process::{Command, Output};
 
 /// The real-capture corpus shipped beside the repository (`../shared/corpus`).
 pub fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/tcpdump-tests").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/tcpdump-tests")
+        .join(name)
 }
 
 /// Runs `hirundo --db DB ARGS...` and returns its output (whatever the exit code).
@@ -24,7 +26,11 @@ pub fn hirundo(db: &Path, args: &[&str]) -> Output {
 /// Like [`hirundo`], but the command must succeed; returns stdout.
 pub fn hirundo_ok(db: &Path, args: &[&str]) -> String {
     let out = hirundo(db, args);
-    assert!(out.status.success(), "hirundo {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "hirundo {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
@@ -44,9 +50,12 @@ pub fn stats(db: &Path) -> serde_json::Value {
 
 /// Runs a real tool that the test needs; a missing tool fails the test with the package name.
 pub fn tool(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().unwrap_or_else(|e| {
-        panic!("{program} is needed by this test (run scripts/install-deps.sh): {e}")
-    });
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program} is needed by this test (run scripts/install-deps.sh): {e}")
+        });
     assert!(
         out.status.success(),
         "{program} {args:?} failed:\n{}",
@@ -84,7 +93,9 @@ pub fn tshark_port_counts(file: &Path) -> std::collections::BTreeMap<(u8, u16), 
     let mut counts = std::collections::BTreeMap::new();
     for line in out.lines() {
         let fields: Vec<&str> = line.split('|').collect();
-        let transport = fields[0].split(':').find(|p| matches!(*p, "tcp" | "udp" | "icmp" | "icmpv6"));
+        let transport = fields[0]
+            .split(':')
+            .find(|p| matches!(*p, "tcp" | "udp" | "icmp" | "icmpv6"));
         let key = match transport {
             Some("tcp") => fields[1].parse().ok().map(|port| (6, port)),
             Some("udp") => fields[2].parse().ok().map(|port| (17, port)),
@@ -98,8 +109,13 @@ pub fn tshark_port_counts(file: &Path) -> std::collections::BTreeMap<(u8, u16), 
 }
 
 /// The same counts from the store, through `hirundo query`.
-pub fn hirundo_port_counts(db: &Path, file_hash_prefix: Option<&str>) -> std::collections::BTreeMap<(u8, u16), u64> {
-    let filter = file_hash_prefix.map(|h| format!(" AND file_hash = '{h}'")).unwrap_or_default();
+pub fn hirundo_port_counts(
+    db: &Path,
+    file_hash_prefix: Option<&str>,
+) -> std::collections::BTreeMap<(u8, u16), u64> {
+    let filter = file_hash_prefix
+        .map(|h| format!(" AND file_hash = '{h}'"))
+        .unwrap_or_default();
     let sql = format!(
         "SELECT protocol, dst_port, count(*) AS n FROM packets \
          WHERE protocol IN (6, 17) AND dst_port IS NOT NULL{filter} GROUP BY 1, 2"
