@@ -76,6 +76,14 @@ impl CountryCode {
     pub fn as_bytes(&self) -> [u8; 2] {
         self.0
     }
+
+    /// The code of two bytes, if they are two ASCII uppercase letters.
+    pub fn from_bytes(bytes: [u8; 2]) -> Option<CountryCode> {
+        bytes
+            .iter()
+            .all(u8::is_ascii_uppercase)
+            .then_some(CountryCode(bytes))
+    }
 }
 
 impl fmt::Display for CountryCode {
@@ -98,6 +106,33 @@ impl FromStr for CountryCode {
             _ => Err(BadCountryCode(s.to_owned())),
         }
     }
+}
+
+impl fmt::Display for DbInfo {
+    /// `embedded geo-whois-asn-country 2.3.2026061719 (country ipvAll, built 2026-06-17)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.build_epoch / 86_400;
+        let (y, m, d) = civil_from_days(days as i64);
+        write!(
+            f,
+            "{} ({}, built {y:04}-{m:02}-{d:02})",
+            self.source, self.database_type
+        )
+    }
+}
+
+/// The proleptic Gregorian date of a day number since 1970-01-01 (Howard Hinnant's
+/// algorithm): enough to print a build date without a date-time dependency.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// What a [`GeoDb`] was built from.

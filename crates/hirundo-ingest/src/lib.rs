@@ -7,8 +7,9 @@
 //! use hirundo_ingest::{discover, ingest_file, NoProgress, SensorRule};
 //! let store = hirundo_store::Store::open("db".as_ref()).unwrap();
 //! let (inputs, _problems) = discover(&["captures".into()], &SensorRule::Fixed("tokyo".into()));
+//! let mut enricher = hirundo_ingest::Enricher::new(hirundo_geo::GeoDb::embedded());
 //! for input in &inputs {
-//!     println!("{}", ingest_file(&store, input, &NoProgress));
+//!     println!("{}", ingest_file(&store, input, &mut enricher, &NoProgress));
 //! }
 //! ```
 
@@ -20,6 +21,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use hirundo_capture::{CaptureError, CaptureReader};
+pub use hirundo_enrich::Enricher;
 use hirundo_store::{FileEntry, FileStatus, PacketBatchBuilder, Store, StoreError, Transaction};
 use hirundo_wire::{decode, Decoded, LinkType};
 use serde::Serialize;
@@ -113,8 +115,13 @@ impl fmt::Display for FileReport {
     }
 }
 
-/// Ingests one capture file in its own transaction.
-pub fn ingest_file(store: &Store, input: &Input, progress: &dyn Progress) -> FileReport {
+/// Ingests one capture file in its own transaction, labelling its packets with `enricher`.
+pub fn ingest_file(
+    store: &Store,
+    input: &Input,
+    enricher: &mut Enricher,
+    progress: &dyn Progress,
+) -> FileReport {
     let path = input.path.display().to_string();
     let report = |hash, outcome| FileReport {
         path: path.clone(),
@@ -135,7 +142,7 @@ pub fn ingest_file(store: &Store, input: &Input, progress: &dyn Progress) -> Fil
     };
     let outcome = match store.ingested(&hash) {
         Ok(Some(previous)) => Outcome::AlreadyIngested { previous },
-        Ok(None) => store_file(store, input, &hash, progress),
+        Ok(None) => store_file(store, input, &hash, enricher, progress),
         Err(e) => Outcome::Failed {
             error: e.to_string(),
         },
@@ -177,7 +184,13 @@ fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize>
     Ok(filled)
 }
 
-fn store_file(store: &Store, input: &Input, hash: &str, progress: &dyn Progress) -> Outcome {
+fn store_file(
+    store: &Store,
+    input: &Input,
+    hash: &str,
+    enricher: &mut Enricher,
+    progress: &dyn Progress,
+) -> Outcome {
     let mut reader = match CaptureReader::open(&input.path) {
         Ok(reader) => reader,
         Err(e) => {
@@ -189,7 +202,7 @@ fn store_file(store: &Store, input: &Input, hash: &str, progress: &dyn Progress)
     let format = format!("{:?}+{:?}", reader.container(), reader.compression()).to_lowercase();
     let mut txn = store.begin();
     let mut builder = PacketBatchBuilder::new(&input.sensor, &hash[..16]);
-    let read = copy_packets(&mut reader, &mut builder, &mut txn, progress);
+    let read = copy_packets(&mut reader, &mut builder, enricher, &mut txn, progress);
     let (counts, damage) = match read {
         Ok(read) => read,
         Err(e) => {
@@ -198,7 +211,8 @@ fn store_file(store: &Store, input: &Input, hash: &str, progress: &dyn Progress)
             }
         }
     };
-    let entry = counts.into_entry(hash, input, format, damage.as_ref());
+    let mut entry = counts.into_entry(hash, input, format, damage.as_ref());
+    entry.geoip = Some(enricher.geo_info().to_string());
     let outcome_counts = (
         entry.packets,
         entry.frames,
@@ -243,6 +257,7 @@ fn store_file(store: &Store, input: &Input, hash: &str, progress: &dyn Progress)
 fn copy_packets(
     reader: &mut CaptureReader,
     builder: &mut PacketBatchBuilder,
+    enricher: &mut Enricher,
     txn: &mut Transaction<'_>,
     progress: &dyn Progress,
 ) -> Result<(FrameCounts, Option<CaptureError>), StoreError> {
@@ -270,7 +285,7 @@ fn copy_packets(
         match decode(link, frame.data, frame.orig_len) {
             Decoded::Packet(packet) => {
                 counts.packet(frame.ts_ns, &packet);
-                builder.push(frame.ts_ns, &packet);
+                builder.push(frame.ts_ns, &packet, &enricher.classify(&packet));
                 if builder.is_full() {
                     flush(builder, txn, progress)?;
                 }
@@ -325,6 +340,7 @@ impl FrameCounts {
             unsupported_link: self.unsupported_labels(),
             first_ts_ns: self.first_ts_ns,
             last_ts_ns: self.last_ts_ns,
+            geoip: None,
         }
     }
 }

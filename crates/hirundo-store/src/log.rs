@@ -77,6 +77,10 @@ pub struct FileEntry {
     /// Timestamps of the first and last stored packets (ns since the epoch, UTC).
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,
+    /// The geolocation database that gave `src_country` ("embedded geo-whois-asn-country
+    /// 2.3.2026061719, built 2026-06-17"); absent in stores written before enrichment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geoip: Option<String>,
 }
 
 impl FileEntry {

@@ -8,6 +8,7 @@ use arrow::datatypes::{
     DataType, Field, Schema, SchemaRef, TimeUnit, TimestampNanosecondType, UInt16Type, UInt32Type,
     UInt8Type,
 };
+use hirundo_enrich::Labels;
 use hirundo_wire::{Fragment, PacketRepr};
 
 use crate::columns::{Fixed, Flags, Text};
@@ -48,6 +49,10 @@ static PACKETS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("fragment", Utf8, true),
         Field::new("truncated", Boolean, false),
         Field::new("file_hash", Utf8, false),
+        Field::new("src_country", Utf8, true),
+        Field::new("service", Utf8, true),
+        Field::new("traffic_kind", Utf8, false),
+        Field::new("tool", Utf8, true),
     ]))
 });
 
@@ -84,6 +89,10 @@ pub struct PacketBatchBuilder {
     payload_hash: Fixed<UInt32Type>,
     fragment: Text,
     truncated: Flags,
+    src_country: Text,
+    service: Text,
+    traffic_kind: Text,
+    tool: Text,
 }
 
 impl PacketBatchBuilder {
@@ -117,6 +126,10 @@ impl PacketBatchBuilder {
             payload_hash: Fixed::nullable(n),
             fragment: Text::with_capacity(n, 64),
             truncated: Flags::with_capacity(n),
+            src_country: Text::with_capacity(n, n * 2),
+            service: Text::with_capacity(n, n * 8),
+            traffic_kind: Text::with_capacity(n, n * 12),
+            tool: Text::with_capacity(n, n * 4),
         }
     }
 
@@ -135,9 +148,10 @@ impl PacketBatchBuilder {
         self.rows >= BATCH_ROWS
     }
 
-    /// Appends one packet observed at `ts_ns` (nanoseconds since the Unix epoch, UTC).
+    /// Appends one packet observed at `ts_ns` (nanoseconds since the Unix epoch, UTC), with
+    /// the labels ingest gave it.
     #[inline]
-    pub fn push(&mut self, ts_ns: i64, p: &PacketRepr) {
+    pub fn push(&mut self, ts_ns: i64, p: &PacketRepr, labels: &Labels) {
         self.rows += 1;
         self.ts.push(ts_ns);
         self.src.push_addr(p.src);
@@ -160,6 +174,11 @@ impl PacketBatchBuilder {
         self.payload_hash.push_option(p.payload_hash);
         self.fragment.push_option(fragment_label(p.fragment));
         self.truncated.push(p.truncated);
+        self.src_country
+            .push_option(labels.country.as_ref().map(|c| c.as_str()));
+        self.service.push_option(labels.service);
+        self.traffic_kind.push_str(labels.kind.as_str());
+        self.tool.push_option(labels.tool);
     }
 
     #[inline]
@@ -210,6 +229,10 @@ impl PacketBatchBuilder {
             self.fragment.finish(),
             self.truncated.finish(),
             constant(&self.file_hash),
+            self.src_country.finish(),
+            self.service.finish(),
+            self.traffic_kind.finish(),
+            self.tool.finish(),
         ];
         let batch = RecordBatch::try_new(packets_schema(), columns)
             .expect("builder columns match the packets schema");

@@ -28,6 +28,8 @@ pub struct Stats {
     pub sensors: BTreeMap<String, SensorStats>,
     /// Damaged files stored in part: path and the error that stopped reading.
     pub partial: Vec<(String, String)>,
+    /// Geolocation databases that enriched the files, with how many files each.
+    pub geoip: BTreeMap<String, u64>,
 }
 
 /// Per-sensor totals.
@@ -78,6 +80,11 @@ impl Stats {
                         .partial
                         .push((file.path.clone(), file.error.clone().unwrap_or_default()));
                 }
+                let geoip = file
+                    .geoip
+                    .clone()
+                    .unwrap_or_else(|| "none (ingested before enrichment)".into());
+                *stats.geoip.entry(geoip).or_default() += 1;
                 let sensor = stats.sensors.entry(file.sensor.clone()).or_default();
                 sensor.files += 1;
                 sensor.packets += file.packets;

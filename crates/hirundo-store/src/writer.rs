@@ -265,7 +265,17 @@ impl Encoder {
 /// a few MB less per 10 M rows, because the writer hashes every value into it.
 /// `dst` is one too: a darknet is a few prefixes, so its addresses repeat (up to a /16 the
 /// dictionary holds them all; past that the writer falls back to plain pages by itself).
-const DICTIONARY_COLUMNS: [&str; 5] = ["sensor", "dst", "file_hash", "tcp_options", "fragment"];
+const DICTIONARY_COLUMNS: [&str; 9] = [
+    "sensor",
+    "dst",
+    "file_hash",
+    "tcp_options",
+    "fragment",
+    "src_country",
+    "service",
+    "traffic_kind",
+    "tool",
+];
 
 /// Columns whose min/max would not prune anything (random numbers, addresses as text, whose
 /// order is not numeric): statistics cost a comparison per value and buy nothing.

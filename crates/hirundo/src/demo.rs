@@ -32,7 +32,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let db = args.dir.join("db");
     let rule = SensorRule::FromDir(captures.clone());
-    let code = crate::ingest::ingest_paths(&db, &[captures.clone()], &rule, None)?;
+    let code = crate::ingest::ingest_paths(
+        &db,
+        &[captures.clone()],
+        &rule,
+        None,
+        hirundo_geo::GeoDb::embedded(),
+    )?;
     let store = Store::open(&db)?;
     print!("{}", crate::stats::render(&store.stats()?));
     println!("\nTop destination ports ({TOP_PORTS}):");

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use hirundo_ingest::{discover, ingest_file, FileReport, Outcome, SensorRule};
+use hirundo_geo::GeoDb;
+use hirundo_ingest::{discover, ingest_file, Enricher, FileReport, Outcome, SensorRule};
 use hirundo_store::Store;
 
 use crate::progress::IngestProgress;
@@ -25,6 +26,10 @@ pub struct IngestArgs {
     /// Write the outcome of every file as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
+    /// MaxMind-format country or city database for `src_country` (GeoLite2, DB-IP, ...);
+    /// default: the embedded geo-whois-asn-country database.
+    #[arg(long, value_name = "FILE", env = "HIRUNDO_GEOIP")]
+    geoip: Option<PathBuf>,
 }
 
 pub fn run(db: &Path, args: IngestArgs) -> anyhow::Result<ExitCode> {
@@ -32,7 +37,11 @@ pub fn run(db: &Path, args: IngestArgs) -> anyhow::Result<ExitCode> {
         Some(root) => SensorRule::FromDir(root.clone()),
         None => SensorRule::Fixed(args.sensor.clone()),
     };
-    ingest_paths(db, &args.paths, &rule, args.summary_json.as_deref())
+    let geo = match &args.geoip {
+        Some(path) => GeoDb::open(path)?,
+        None => GeoDb::embedded(),
+    };
+    ingest_paths(db, &args.paths, &rule, args.summary_json.as_deref(), geo)
 }
 
 /// Ingests `paths` into the store at `db`: one line per problem, a log line with the rate.
@@ -41,18 +50,20 @@ pub fn ingest_paths(
     paths: &[PathBuf],
     rule: &SensorRule,
     summary_json: Option<&Path>,
+    geo: GeoDb,
 ) -> anyhow::Result<ExitCode> {
     let store = Store::open(db).with_context(|| format!("opening store {}", db.display()))?;
     let (inputs, problems) = discover(paths, rule);
     for problem in &problems {
         eprintln!("hirundo: {problem}");
     }
+    let mut enricher = Enricher::new(geo);
     let progress = IngestProgress::new(inputs.len() as u64);
     let started = Instant::now();
     let mut reports = Vec::with_capacity(inputs.len());
     for input in &inputs {
         progress.start_file(&input.path);
-        let report = ingest_file(&store, input, &progress);
+        let report = ingest_file(&store, input, &mut enricher, &progress);
         progress.finish_file(&report);
         reports.push(report);
     }

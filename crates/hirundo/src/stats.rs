@@ -50,6 +50,9 @@ pub fn render(s: &Stats) -> String {
         time(s.first_ts_ns),
         time(s.last_ts_ns)
     );
+    for (db, files) in &s.geoip {
+        let _ = writeln!(out, "geolocation       {db} ({files} files)");
+    }
     let _ = writeln!(out, "sensors           {}", s.sensors.len());
     for (name, sensor) in &s.sensors {
         let _ = writeln!(

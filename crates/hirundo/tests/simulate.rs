@@ -129,15 +129,19 @@ fn captures_match_truth_in_tshark_and_in_the_store() {
         );
     }
 
-    // Sources geolocate as planted: the embedded database gives the truth's country counts.
-    let geo = hirundo_geo::GeoDb::embedded();
-    let mut per_country: BTreeMap<String, u64> = BTreeMap::new();
-    for row in query(&db, "SELECT src, count(*) AS n FROM packets GROUP BY src") {
-        let src: Ipv4Addr = row["src"].as_str().unwrap().parse().unwrap();
-        if let Some(country) = geo.country(src.into()) {
-            *per_country.entry(country.to_string()).or_default() += row["n"].as_u64().unwrap();
-        }
-    }
+    // Sources geolocate as planted: `src_country` gives the truth's country counts.
+    let per_country: BTreeMap<String, u64> = query(
+        &db,
+        "SELECT src_country, count(*) AS n FROM packets WHERE src_country IS NOT NULL GROUP BY 1",
+    )
+    .into_iter()
+    .map(|row| {
+        (
+            row["src_country"].as_str().unwrap().to_owned(),
+            row["n"].as_u64().unwrap(),
+        )
+    })
+    .collect();
     let truth_countries: BTreeMap<String, u64> = totals["per_country"]
         .as_object()
         .unwrap()
@@ -145,6 +149,36 @@ fn captures_match_truth_in_tshark_and_in_the_store() {
         .map(|(k, v)| (k.clone(), count(v)))
         .collect();
     assert_eq!(per_country, truth_countries);
+
+    // Every SYN probe's tool is found; backscatter is recognised as such.
+    let tools: BTreeMap<String, u64> = query(&db, "SELECT coalesce(tool, 'none') AS tool, count(*) AS n FROM packets WHERE traffic_kind = 'tcp_syn_probe' GROUP BY 1")
+        .into_iter()
+        .map(|row| (row["tool"].as_str().unwrap().to_owned(), row["n"].as_u64().unwrap()))
+        .collect();
+    let planted = &totals["per_tool"];
+    let expected: BTreeMap<String, u64> = [
+        ("mirai", count(&planted["mirai"])),
+        ("zmap", count(&planted["zmap"])),
+        ("masscan", count(&planted["masscan"])),
+        (
+            "none",
+            count(&planted["linux"]) + count(&planted["windows"]),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(tools, expected);
+    let backscatter = query(
+        &db,
+        "SELECT count(*) AS n FROM packets WHERE traffic_kind = 'backscatter'",
+    );
+    assert_eq!(backscatter[0]["n"], totals["backscatter"]);
+    let telnet = query(
+        &db,
+        "SELECT count(*) AS n FROM packets WHERE service = 'telnet'",
+    );
+    assert_eq!(telnet[0]["n"], totals["per_dst_port"]["tcp/23"]);
 }
 
 #[test]
