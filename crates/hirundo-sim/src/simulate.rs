@@ -112,6 +112,7 @@ pub fn simulate(
             on_file(&file);
         }
     }
+    truth.finish();
     let path = options.out.join("truth.json");
     let json = serde_json::to_vec_pretty(&truth).expect("truth serialises");
     std::fs::write(&path, json).map_err(io_error(&path))?;

@@ -1,7 +1,7 @@
 //! Ground truth: what the simulator wrote, counted packet by packet as it wrote them, and
 //! what it planted. Serialised as `truth.json` (documented in docs/SCENARIO.md).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -146,6 +146,60 @@ pub struct Truth {
     event_of_victim: Vec<usize>,
     #[serde(skip)]
     metrics: Vec<Metric>,
+    /// Totals kept in flat arrays while writing; the maps above are filled by [`finish`](Self::finish).
+    #[serde(skip)]
+    port_totals: Vec<u64>,
+    #[serde(skip)]
+    country_totals: Vec<u64>,
+    #[serde(skip)]
+    pop_countries: Vec<Vec<u64>>,
+    #[serde(skip)]
+    syn_totals: [u64; Sender::ALL.len()],
+}
+
+/// Slots of a per-port array: TCP ports, UDP ports, then one for ICMP.
+const PORT_SLOTS: usize = 2 * 65_536 + 1;
+/// Slots of a per-country array: one per pair of letters.
+const COUNTRY_SLOTS: usize = 26 * 26;
+
+fn port_slot(proto: u8, port: u16) -> usize {
+    match proto {
+        TCP => usize::from(port),
+        UDP => 65_536 + usize::from(port),
+        _ => 2 * 65_536,
+    }
+}
+
+fn slot_port(slot: usize) -> (u8, u16) {
+    match slot {
+        s if s < 65_536 => (TCP, s as u16),
+        s if s < 2 * 65_536 => (UDP, (s - 65_536) as u16),
+        _ => (ICMP, 0),
+    }
+}
+
+fn country_slot(country: CountryCode) -> usize {
+    let [a, b] = country.as_bytes();
+    usize::from(a - b'A') * 26 + usize::from(b - b'A')
+}
+
+fn slot_country(slot: usize) -> CountryCode {
+    CountryCode::from_bytes([b'A' + (slot / 26) as u8, b'A' + (slot % 26) as u8])
+        .expect("two letters")
+}
+
+/// The non-zero entries of a per-country array, by code.
+fn countries_of(counts: &[u64]) -> BTreeMap<String, u64> {
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, &n)| n > 0)
+        .map(|(i, &n)| (slot_country(i).to_string(), n))
+        .collect()
+}
+
+fn add_into(total: &mut [u64], day: &[u64]) {
+    total.iter_mut().zip(day).for_each(|(t, d)| *t += d);
 }
 
 /// What an event's daily series counts.
@@ -226,46 +280,54 @@ impl Truth {
             event_of_pop: world.pops.iter().map(|p| p.surge_of).collect(),
             event_of_victim,
             metrics,
+            port_totals: vec![0; PORT_SLOTS],
+            country_totals: vec![0; COUNTRY_SLOTS],
+            pop_countries: vec![vec![0; COUNTRY_SLOTS]; world.pops.len()],
+            syn_totals: [0; Sender::ALL.len()],
+        }
+    }
+
+    /// Turns the running totals into the maps of truth.json.
+    pub(crate) fn finish(&mut self) {
+        let t = &mut self.totals;
+        for (slot, &n) in self.port_totals.iter().enumerate().filter(|(_, &n)| n > 0) {
+            let (proto, port) = slot_port(slot);
+            *t.per_protocol
+                .entry(protocol_name(proto).into())
+                .or_default() += n;
+            if proto != ICMP {
+                t.per_dst_port
+                    .insert(format!("{}/{port}", protocol_name(proto)), n);
+            }
+        }
+        t.per_country = countries_of(&self.country_totals);
+        t.per_tool = Sender::ALL
+            .iter()
+            .zip(self.syn_totals)
+            .filter(|&(_, n)| n > 0)
+            .map(|(sender, n)| (format!("{sender:?}").to_lowercase(), n))
+            .collect();
+        for (pop, counts) in self.populations.iter_mut().zip(&self.pop_countries) {
+            pop.per_country = countries_of(counts);
+            pop.packets = counts.iter().sum();
         }
     }
 
     /// Folds a finished day into the totals; returns its file's entry.
     pub(crate) fn add_day(&mut self, day: DayTally) -> FileTruth {
-        let t = &mut self.totals;
-        t.counts.add(&day.file.counts);
+        self.totals.counts.add(&day.file.counts);
         self.per_sensor
             .entry(day.file.sensor.clone())
             .or_default()
             .add(&day.file.counts);
-        for (&(proto, port), &n) in &day.ports {
-            *t.per_protocol
-                .entry(protocol_name(proto).into())
-                .or_default() += n;
-            if proto != ICMP {
-                *t.per_dst_port
-                    .entry(format!("{}/{port}", protocol_name(proto)))
-                    .or_default() += n;
-            }
-        }
-        for (country, &n) in &day.countries {
-            *t.per_country.entry(country.to_string()).or_default() += n;
-        }
-        for (sender, &n) in Sender::ALL.iter().zip(&day.syn_by_sender) {
-            if n > 0 {
-                *t.per_tool
-                    .entry(format!("{sender:?}").to_lowercase())
-                    .or_default() += n;
-            }
-        }
-        t.backscatter += day.by_victim.iter().sum::<u64>();
-        for (p, per_country) in day.by_pop.iter().enumerate() {
-            let pop = &mut self.populations[p];
-            for (country, &n) in per_country {
-                pop.packets += n;
-                *pop.per_country.entry(country.to_string()).or_default() += n;
-                if let Some(e) = self.event_of_pop[p] {
-                    self.events[e].packets += n;
-                }
+        add_into(&mut self.port_totals, &day.ports);
+        add_into(&mut self.country_totals, &day.countries);
+        add_into(&mut self.syn_totals, &day.syn_by_sender);
+        self.totals.backscatter += day.by_victim.iter().sum::<u64>();
+        for (p, counts) in day.by_pop.iter().enumerate() {
+            add_into(&mut self.pop_countries[p], counts);
+            if let Some(e) = self.event_of_pop[p] {
+                self.events[e].packets += counts.iter().sum::<u64>();
             }
         }
         for (v, &n) in day.by_victim.iter().enumerate() {
@@ -274,9 +336,9 @@ impl Truth {
         let day_label = day.file.day.clone();
         for (event, metric) in self.events.iter_mut().zip(&self.metrics) {
             let n = match *metric {
-                Metric::Port(proto, port) => day.ports.get(&(proto, port)).copied().unwrap_or(0),
-                Metric::Country(c) => day.countries.get(&c).copied().unwrap_or(0),
-                Metric::Victim(v) => day.by_victim.get(v).copied().unwrap_or(0),
+                Metric::Port(proto, port) => day.ports[port_slot(proto, port)],
+                Metric::Country(c) => day.countries[country_slot(c)],
+                Metric::Victim(v) => day.by_victim[v],
             };
             *event.daily.entry(day_label.clone()).or_default() += n;
         }
@@ -284,11 +346,7 @@ impl Truth {
             sensor: day.file.sensor.clone(),
             day: day_label,
             ip_packets: day.file.counts.ip_packets,
-            per_country: day
-                .countries
-                .iter()
-                .map(|(c, &n)| (c.to_string(), n))
-                .collect(),
+            per_country: countries_of(&day.countries),
         });
         self.files.push(day.file.clone());
         day.file
@@ -347,13 +405,14 @@ fn planted(what: &EventKind, world: &World, event: usize) -> serde_json::Value {
     }
 }
 
-/// Counts of one sensor-day as it is written.
+/// Counts of one sensor-day as it is written, in flat arrays: a packet costs a few
+/// increments, not hash-map look-ups.
 pub(crate) struct DayTally {
     file: FileTruth,
-    ports: HashMap<(u8, u16), u64>,
-    countries: HashMap<CountryCode, u64>,
+    ports: Vec<u64>,
+    countries: Vec<u64>,
     syn_by_sender: [u64; Sender::ALL.len()],
-    by_pop: Vec<HashMap<CountryCode, u64>>,
+    by_pop: Vec<Vec<u64>>,
     by_victim: Vec<u64>,
 }
 
@@ -377,14 +436,15 @@ impl DayTally {
                 first_ts_ns: None,
                 last_ts_ns: None,
             },
-            ports: HashMap::new(),
-            countries: HashMap::new(),
+            ports: vec![0; PORT_SLOTS],
+            countries: vec![0; COUNTRY_SLOTS],
             syn_by_sender: [0; Sender::ALL.len()],
-            by_pop: vec![HashMap::new(); pops],
+            by_pop: vec![vec![0; COUNTRY_SLOTS]; pops],
             by_victim: vec![0; victims],
         }
     }
 
+    #[inline]
     pub(crate) fn add(&mut self, ts_ns: i64, facts: &PacketFacts, cut: bool) {
         let file = &mut self.file;
         file.counts.frames += 1;
@@ -400,12 +460,9 @@ impl DayTally {
                 port,
             } => {
                 self.ip(proto, port, Some(country));
-                *self.by_pop[pop].entry(country).or_default() += 1;
+                self.by_pop[pop][country_slot(country)] += 1;
                 if proto == TCP {
-                    self.syn_by_sender[Sender::ALL
-                        .iter()
-                        .position(|&s| s == sender)
-                        .expect("a sender")] += 1;
+                    self.syn_by_sender[sender as usize] += 1;
                 }
             }
             PacketFacts::Backscatter {
@@ -422,11 +479,12 @@ impl DayTally {
         }
     }
 
+    #[inline]
     fn ip(&mut self, proto: u8, port: u16, country: Option<CountryCode>) {
         self.file.counts.ip_packets += 1;
-        *self.ports.entry((proto, port)).or_default() += 1;
+        self.ports[port_slot(proto, port)] += 1;
         if let Some(country) = country {
-            *self.countries.entry(country).or_default() += 1;
+            self.countries[country_slot(country)] += 1;
         }
     }
 }
