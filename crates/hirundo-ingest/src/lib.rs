@@ -159,29 +159,19 @@ const HASH_CHUNK: usize = 8 << 20;
 fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = blake3::Hasher::new();
-    let mut chunk = vec![0u8; HASH_CHUNK];
+    let mut chunk = Vec::with_capacity(HASH_CHUNK);
     loop {
-        let n = read_full(&mut file, &mut chunk)?;
-        if n == 0 {
+        chunk.clear();
+        // `take` + `read_to_end` fills the chunk unless the file ends first.
+        (&mut file)
+            .take(HASH_CHUNK as u64)
+            .read_to_end(&mut chunk)?;
+        if chunk.is_empty() {
             break;
         }
-        hasher.update_rayon(&chunk[..n]);
+        hasher.update_rayon(&chunk);
     }
     Ok(hasher.finalize().to_hex().to_string())
-}
-
-/// Fills `buf` unless the end of the file comes first; returns the bytes read.
-fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 fn store_file(

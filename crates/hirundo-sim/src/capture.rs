@@ -10,6 +10,7 @@ use std::path::Path;
 
 use flate2::write::GzEncoder;
 
+use crate::pcap::{self, Resolution};
 use crate::scenario::FileFormat;
 
 const LINKTYPE_ETHERNET: u16 = 1;
@@ -61,25 +62,21 @@ struct Pcap<W> {
 
 impl<W: Write> Pcap<W> {
     fn new(mut out: W) -> io::Result<Self> {
-        let mut header = Vec::with_capacity(24);
-        header.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
-        header.extend_from_slice(&2_u16.to_le_bytes());
-        header.extend_from_slice(&4_u16.to_le_bytes());
-        header.extend_from_slice(&[0; 8]); // thiszone, sigfigs
-        header.extend_from_slice(&SNAPLEN.to_le_bytes());
-        header.extend_from_slice(&u32::from(LINKTYPE_ETHERNET).to_le_bytes());
-        out.write_all(&header)?;
+        out.write_all(&pcap::file_header(Resolution::Micros))?;
         Ok(Pcap { out })
     }
 }
 
 impl<W: Finish> CaptureSink for Pcap<W> {
     fn record(&mut self, ts_ns: i64, frame: &[u8], orig_len: usize) -> io::Result<()> {
-        let mut header = [0u8; 16];
-        header[0..4].copy_from_slice(&((ts_ns / 1_000_000_000) as u32).to_le_bytes());
-        header[4..8].copy_from_slice(&((ts_ns % 1_000_000_000 / 1_000) as u32).to_le_bytes());
-        header[8..12].copy_from_slice(&(frame.len() as u32).to_le_bytes());
-        header[12..16].copy_from_slice(&(orig_len as u32).to_le_bytes());
+        let mut header = [0u8; pcap::RECORD_LEN];
+        pcap::fill_record(
+            &mut header,
+            ts_ns,
+            frame.len(),
+            orig_len,
+            Resolution::Micros,
+        );
         self.out.write_all(&header)?;
         self.out.write_all(frame)
     }

@@ -211,12 +211,19 @@ pub fn write_pcap(out: &mut impl Write, cfg: &SynthConfig) -> io::Result<SynthSu
     let mut tally = Tally::new();
     // Frames are built in place in this one reused buffer: no per-packet allocation.
     let mut chunk = Vec::with_capacity(2 * CHUNK);
-    chunk.extend_from_slice(&pcap::file_header());
+    chunk.extend_from_slice(&pcap::file_header(pcap::Resolution::Nanos));
     for _ in 0..cfg.packets {
         let record = chunk.len();
         chunk.extend_from_slice(&[0; pcap::RECORD_LEN]);
         let packet = generator.next(&mut chunk);
-        pcap::fill_record(&mut chunk[record..], packet.ts_ns, packet.len);
+        let len = packet.len;
+        pcap::fill_record(
+            &mut chunk[record..],
+            packet.ts_ns,
+            len,
+            len,
+            pcap::Resolution::Nanos,
+        );
         tally.add(&packet);
         if chunk.len() >= CHUNK {
             out.write_all(&chunk)?;

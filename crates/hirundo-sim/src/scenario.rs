@@ -295,6 +295,11 @@ struct RawOutput {
 }
 
 impl Scenario {
+    /// Every day of the period, `start` to `end` inclusive.
+    pub fn days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.start.iter_days().take_while(|d| *d <= self.end)
+    }
+
     /// Parses and checks a scenario; `origin` names it in errors. `known_country` says
     /// whether the geolocation database has addresses of a country.
     pub fn parse(

@@ -17,7 +17,7 @@ use crate::scenario::{EventKind, FileFormat, Reply as ReplySpec, Scenario, Senso
 use crate::traffic::{build_icmp_echo, build_reply, build_syn, build_udp, udp_probe_for, Reply};
 use crate::truth::{DayTally, PacketFacts, Truth};
 use crate::weighted::Cumulative;
-use crate::world::{CountrySpace, Pop, World};
+use crate::world::{AddressSpace, CountrySpace, Pop, World};
 
 /// A snaplen that cuts SYNs with options and UDP payloads: tcpdump's old default.
 const SHORT_SNAPLEN: usize = 68;
@@ -97,7 +97,7 @@ pub fn simulate(
     for (s, sensor) in scenario.sensors.iter().enumerate() {
         let dir = options.out.join(&sensor.name);
         std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        for (d, day) in days(scenario).enumerate() {
+        for (d, day) in scenario.days().enumerate() {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(((s as u64) << 32) | d as u64 + 1);
             let run = DayRun {
@@ -117,13 +117,6 @@ pub fn simulate(
     let json = serde_json::to_vec_pretty(&truth).expect("truth serialises");
     std::fs::write(&path, json).map_err(io_error(&path))?;
     Ok(truth)
-}
-
-fn days(scenario: &Scenario) -> impl Iterator<Item = NaiveDate> + '_ {
-    scenario
-        .start
-        .iter_days()
-        .take_while(|d| *d <= scenario.end)
 }
 
 /// One sensor's day.
@@ -183,7 +176,12 @@ impl DayRun<'_> {
                 Cumulative::new(pop.pools.iter().enumerate().map(weight))
             })
             .collect();
-        let space = DarknetSpace::new(&self.sensor.prefixes);
+        let space = AddressSpace::new(
+            self.sensor
+                .prefixes
+                .iter()
+                .map(|n| u32::from(n.network())..=u32::from(n.broadcast())),
+        );
         let mut tally = DayTally::new(
             &self.sensor.name,
             self.day,
@@ -463,31 +461,4 @@ fn standard_normal(rng: &mut impl Rng) -> f64 {
     let u1: f64 = 1.0 - rng.random::<f64>();
     let u2: f64 = rng.random();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
-/// The sensor's addresses, for uniform destinations.
-struct DarknetSpace {
-    starts: Vec<u32>,
-    ends: Vec<u64>,
-}
-
-impl DarknetSpace {
-    fn new(prefixes: &[ipnet::Ipv4Net]) -> Self {
-        let mut total = 0u64;
-        let (starts, ends) = prefixes
-            .iter()
-            .map(|n| {
-                total += 1u64 << (32 - n.prefix_len());
-                (u32::from(n.network()), total)
-            })
-            .unzip();
-        DarknetSpace { starts, ends }
-    }
-
-    fn draw(&self, rng: &mut impl Rng) -> u32 {
-        let u = rng.random_range(0..*self.ends.last().expect("a sensor has a prefix"));
-        let i = self.ends.partition_point(|&end| end <= u);
-        let before = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.starts[i].wrapping_add((u - before) as u32)
-    }
 }

@@ -256,12 +256,7 @@ impl Truth {
                 to: e.to.to_string(),
                 planted: planted(&e.what, world, i),
                 packets: 0,
-                daily: scenario
-                    .start
-                    .iter_days()
-                    .take_while(|d| *d <= scenario.end)
-                    .map(|d| (d.to_string(), 0))
-                    .collect(),
+                daily: scenario.days().map(|d| (d.to_string(), 0)).collect(),
             })
             .collect();
         Truth {

@@ -83,43 +83,59 @@ pub(crate) struct World {
     pub victims: Vec<VictimHost>,
 }
 
+/// A set of IPv4 ranges to draw addresses from uniformly: a country's, or a sensor's
+/// prefixes.
+pub(crate) struct AddressSpace {
+    starts: Vec<u32>,
+    /// Addresses in the ranges up to and including each one.
+    ends: Vec<u64>,
+}
+
+impl AddressSpace {
+    /// `ranges` must not be empty.
+    pub fn new(ranges: impl IntoIterator<Item = RangeInclusive<u32>>) -> Self {
+        let mut total = 0u64;
+        let (starts, ends) = ranges
+            .into_iter()
+            .map(|r| {
+                total += u64::from(r.end() - r.start()) + 1;
+                (*r.start(), total)
+            })
+            .unzip();
+        AddressSpace { starts, ends }
+    }
+
+    pub fn draw(&self, rng: &mut impl Rng) -> u32 {
+        let total = *self.ends.last().expect("an address space has addresses");
+        let u = rng.random_range(0..total);
+        let i = self.ends.partition_point(|&end| end <= u);
+        let before = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.starts[i] + (u - before) as u32
+    }
+}
+
 /// Addresses of each country, for uniform draws.
 pub(crate) struct CountrySpace {
-    ranges: BTreeMap<CountryCode, (Vec<RangeInclusive<u32>>, Vec<u64>)>,
+    spaces: BTreeMap<CountryCode, AddressSpace>,
 }
 
 impl CountrySpace {
     pub fn new(geo: &GeoDb) -> Result<CountrySpace, hirundo_geo::GeoError> {
-        let ranges = geo
+        let spaces = geo
             .country_ranges_v4()?
             .into_iter()
-            .map(|(country, ranges)| {
-                let mut total = 0u64;
-                let ends = ranges
-                    .iter()
-                    .map(|r| {
-                        total += u64::from(r.end() - r.start()) + 1;
-                        total
-                    })
-                    .collect();
-                (country, (ranges, ends))
-            })
+            .map(|(country, ranges)| (country, AddressSpace::new(ranges)))
             .collect();
-        Ok(CountrySpace { ranges })
+        Ok(CountrySpace { spaces })
     }
 
     pub fn has(&self, country: CountryCode) -> bool {
-        self.ranges.contains_key(&country)
+        self.spaces.contains_key(&country)
     }
 
     /// A uniformly drawn address of `country` (which must be known).
     fn draw(&self, country: CountryCode, rng: &mut impl Rng) -> u32 {
-        let (ranges, ends) = &self.ranges[&country];
-        let total = *ends.last().expect("a known country has addresses");
-        let u = rng.random_range(0..total);
-        let i = ends.partition_point(|&end| end <= u);
-        let before = if i == 0 { 0 } else { ends[i - 1] };
-        ranges[i].start() + (u - before) as u32
+        self.spaces[&country].draw(rng)
     }
 }
 

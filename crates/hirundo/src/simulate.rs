@@ -62,8 +62,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         scale: args.scale,
     };
     let started = Instant::now();
-    let files = scenario.sensors.len() * (scenario.end - scenario.start).num_days() as usize
-        + scenario.sensors.len();
+    let files = scenario.sensors.len() * scenario.days().count();
     let progress = crate::progress::Bar::new(files as u64, "files");
     let truth = simulate(&scenario, &geography, &options, &mut |file| {
         progress.advance(1, &format!("{}: {} frames", file.path, file.counts.frames));
