@@ -2,7 +2,8 @@
 # Installs what hirundo's build, tests and benchmarks need on a fresh Debian machine.
 # Idempotent: quick when everything is already there.
 set -euo pipefail
-apt_packages=(mold tshark tcpdump wireshark-common tcpreplay nfdump zstd gzip util-linux time mmdb-bin)
+apt_packages=(mold tshark tcpdump wireshark-common tcpreplay nfdump zstd gzip util-linux time mmdb-bin
+  zmap masscan nmap hping3 dnsmasq-base iproute2 openssl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -270,6 +270,28 @@ fn agrees_with_mmdblookup() {
     assert!(found > 100, "only {found} addresses found");
 }
 
+/// The /16-indexed map answers as the tree does: on random addresses and on both edges of
+/// every range (and the addresses just outside them).
+#[test]
+fn country_map_agrees_with_the_tree() {
+    let map = DB.country_map_v4().expect("map of the embedded database");
+    let mut rng = Rng(7);
+    for _ in 0..200_000 {
+        let addr = rng.next() as u32;
+        assert_eq!(map.get(addr), lookup_v4(addr), "{}", Ipv4Addr::from(addr));
+    }
+    for range in RANGES.values().flatten() {
+        for addr in [
+            range.start().wrapping_sub(1),
+            *range.start(),
+            *range.end(),
+            range.end().wrapping_add(1),
+        ] {
+            assert_eq!(map.get(addr), lookup_v4(addr), "{}", Ipv4Addr::from(addr));
+        }
+    }
+}
+
 /// Not a check: `cargo test -p hirundo-geo [--release] -- --ignored --nocapture timing`.
 #[test]
 #[ignore]
@@ -303,6 +325,26 @@ fn timing() {
         "country, random addresses: {:.0} ns/op ({hits} of {} found)",
         per_op(start),
         addrs.len()
+    );
+
+    let start = Instant::now();
+    let map = db.country_map_v4().expect("map");
+    eprintln!(
+        "country_map_v4: {:?}, {} ranges",
+        start.elapsed(),
+        map.len()
+    );
+    let start = Instant::now();
+    let map_hits = addrs
+        .iter()
+        .filter(|&&a| match a {
+            IpAddr::V4(v4) => map.get(u32::from(v4)).is_some(),
+            IpAddr::V6(_) => unreachable!(),
+        })
+        .count();
+    eprintln!(
+        "Ipv4Map::get, random addresses: {:.1} ns/op ({map_hits} found)",
+        per_op(start)
     );
 
     // One address again and again: the tree walk and decode without cache misses.

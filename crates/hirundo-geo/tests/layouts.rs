@@ -1,9 +1,10 @@
-//! MaxMind's record layout (`{"country": {"iso_code": ...}}`) and an IPv4-only tree, on a
-//! small database written here, so the test needs no licensed GeoLite2 file.
+//! MaxMind's record layouts (`{"country": {"iso_code": ...}}`, GeoLite2-ASN's
+//! `autonomous_system_*`) and an IPv4-only tree, on small databases written here, so the
+//! test needs no licensed GeoLite2 file; and the ASN CSV with its converted cache.
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use hirundo_geo::GeoDb;
+use hirundo_geo::{AsInfo, AsnDb, GeoDb};
 
 /// The MaxMind DB data types this test needs.
 enum V {
@@ -16,12 +17,17 @@ enum V {
 }
 
 fn control(out: &mut Vec<u8>, kind: u8, size: usize) {
-    assert!(size < 29, "long values are not needed here");
+    assert!(size < 285, "long values are not needed here");
+    // Sizes of 29 and more: 29 in the control byte, the rest in one byte after the type.
+    let short = size.min(29) as u8;
     if kind <= 7 {
-        out.push(kind << 5 | size as u8);
+        out.push(kind << 5 | short);
     } else {
         // Extended types: type 0 in the control byte, then the type minus 7.
-        out.extend([size as u8, kind - 7]);
+        out.extend([short, kind - 7]);
+    }
+    if size >= 29 {
+        out.push((size - 29) as u8);
     }
 }
 
@@ -211,4 +217,113 @@ fn ranges_of_an_ipv4_database() {
         .map(|(c, r)| (c.as_str(), r.clone()))
         .collect();
     assert_eq!(got, expected);
+}
+
+fn asn(number: u32, name: &'static str) -> V {
+    V::Map(vec![
+        ("autonomous_system_number", V::U32(number)),
+        ("autonomous_system_organization", V::Str(name)),
+    ])
+}
+
+fn as_info(db: &AsnDb, addr: &str) -> Option<(u32, String)> {
+    db.lookup(addr.parse().expect("test address"))
+        .map(|AsInfo { number, name }| (number, name.to_owned()))
+}
+
+#[test]
+fn asn_database_in_maxmind_format() {
+    let records = [asn(13335, "Cloudflare, Inc."), asn(2500, "WIDE Project")];
+    let networks = [
+        (Ipv4Addr::new(1, 0, 0, 0), 24, 0),
+        (Ipv4Addr::new(1, 0, 1, 0), 24, 1),
+        (Ipv4Addr::new(9, 0, 0, 0), 8, 0),
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("asn.mmdb");
+    std::fs::write(&path, build_mmdb(&networks, &records)).expect("write test database");
+    let db = AsnDb::open(&path, None).expect("open ASN database");
+    let cloudflare = Some((13335, "Cloudflare, Inc.".to_owned()));
+    assert_eq!(as_info(&db, "1.0.0.7"), cloudflare);
+    assert_eq!(
+        as_info(&db, "1.0.1.255"),
+        Some((2500, "WIDE Project".into()))
+    );
+    assert_eq!(as_info(&db, "1.0.2.0"), None);
+    assert_eq!(as_info(&db, "9.9.9.9"), cloudflare);
+    assert_eq!(as_info(&db, "::ffff:9.9.9.9"), cloudflare);
+    let addrs: Vec<IpAddr> = ["1.0.0.7", "1.0.2.0", "9.9.9.9"]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+    let all: Vec<Option<u32>> = db
+        .lookup_all(&addrs)
+        .iter()
+        .map(|a| a.map(|a| a.number))
+        .collect();
+    assert_eq!(all, [Some(13335), None, Some(13335)]);
+    assert!(
+        db.describe().contains("Test-Country, built 2023-11-14"),
+        "{}",
+        db.describe()
+    );
+}
+
+#[test]
+fn asn_csv_is_converted_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("asn-ipv4.csv");
+    std::fs::write(
+        &csv,
+        "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n\
+         1.0.4.0,1.0.7.255,38803,Gtelecom Pty Ltd\n\
+         2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project\n",
+    )
+    .expect("write CSV");
+    let cache = dir.path().join("cache");
+    let check = |db: &AsnDb| {
+        assert_eq!(
+            as_info(db, "1.0.0.1"),
+            Some((13335, "Cloudflare, Inc.".into()))
+        );
+        assert_eq!(
+            as_info(db, "1.0.7.255"),
+            Some((38803, "Gtelecom Pty Ltd".into()))
+        );
+        assert_eq!(as_info(db, "1.0.8.0"), None);
+        assert_eq!(
+            as_info(db, "2001:200::1"),
+            Some((2500, "WIDE Project".into()))
+        );
+        assert_eq!(as_info(db, "2001:201::"), None);
+    };
+    let first = AsnDb::open(&csv, Some(&cache)).expect("convert CSV");
+    check(&first);
+    let cached: Vec<_> = std::fs::read_dir(&cache).expect("cache dir").collect();
+    assert_eq!(cached.len(), 1, "one converted file");
+    // The second open reads the converted file; a damaged one is converted again.
+    check(&AsnDb::open(&csv, Some(&cache)).expect("cached"));
+    let cached = cached[0].as_ref().unwrap().path();
+    std::fs::write(&cached, b"HIRUNDO-ASN-1\n garbage").unwrap();
+    check(&AsnDb::open(&csv, Some(&cache)).expect("rebuilt after damage"));
+    assert!(
+        std::fs::metadata(&cached).unwrap().len() > 30,
+        "cache rewritten"
+    );
+    assert!(
+        first
+            .describe()
+            .contains("ASN CSV, 2 IPv4 and 1 IPv6 ranges"),
+        "{}",
+        first.describe()
+    );
+
+    std::fs::write(&csv, "1.0.0.0,1.0.0.255,13335\n").unwrap();
+    let err = AsnDb::open(&csv, Some(&cache)).unwrap_err().to_string();
+    assert!(
+        err.ends_with(
+            "asn-ipv4.csv: line 1: expected 4 fields (first,last,asn,organisation), found 3"
+        ),
+        "{err}"
+    );
 }

@@ -7,9 +7,9 @@
 //! use hirundo_ingest::{discover, ingest_file, NoProgress, SensorRule};
 //! let store = hirundo_store::Store::open("db".as_ref()).unwrap();
 //! let (inputs, _problems) = discover(&["captures".into()], &SensorRule::Fixed("tokyo".into()));
-//! let mut enricher = hirundo_ingest::Enricher::new(hirundo_geo::GeoDb::embedded());
+//! let enricher = std::sync::Arc::new(hirundo_ingest::Enricher::new(hirundo_geo::GeoDb::embedded()).unwrap());
 //! for input in &inputs {
-//!     println!("{}", ingest_file(&store, input, &mut enricher, &NoProgress));
+//!     println!("{}", ingest_file(&store, input, Some(&enricher), &NoProgress));
 //! }
 //! ```
 
@@ -19,10 +19,13 @@ mod discover;
 use std::fmt;
 use std::io::Read as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use hirundo_capture::{CaptureError, CaptureReader};
 pub use hirundo_enrich::Enricher;
-use hirundo_store::{FileEntry, FileStatus, PacketBatchBuilder, Store, StoreError, Transaction};
+use hirundo_store::{
+    FileEntry, FileStatus, PacketRow, RowContext, Store, StoreError, Transaction, BATCH_ROWS,
+};
 use hirundo_wire::{decode, Decoded, LinkType};
 use serde::Serialize;
 
@@ -115,11 +118,12 @@ impl fmt::Display for FileReport {
     }
 }
 
-/// Ingests one capture file in its own transaction, labelling its packets with `enricher`.
+/// Ingests one capture file in its own transaction, labelling its packets with `enricher`
+/// (none: the label columns stay NULL).
 pub fn ingest_file(
     store: &Store,
     input: &Input,
-    enricher: &mut Enricher,
+    enricher: Option<&Arc<Enricher>>,
     progress: &dyn Progress,
 ) -> FileReport {
     let path = input.path.display().to_string();
@@ -178,7 +182,7 @@ fn store_file(
     store: &Store,
     input: &Input,
     hash: &str,
-    enricher: &mut Enricher,
+    enricher: Option<&Arc<Enricher>>,
     progress: &dyn Progress,
 ) -> Outcome {
     let mut reader = match CaptureReader::open(&input.path) {
@@ -190,9 +194,12 @@ fn store_file(
         }
     };
     let format = format!("{:?}+{:?}", reader.container(), reader.compression()).to_lowercase();
-    let mut txn = store.begin();
-    let mut builder = PacketBatchBuilder::new(&input.sensor, &hash[..16]);
-    let read = copy_packets(&mut reader, &mut builder, enricher, &mut txn, progress);
+    let mut txn = store.begin(RowContext {
+        sensor: input.sensor.clone(),
+        file_hash: hash[..16].to_owned(),
+        enricher: enricher.cloned(),
+    });
+    let read = copy_packets(&mut reader, &mut txn, progress);
     let (counts, damage) = match read {
         Ok(read) => read,
         Err(e) => {
@@ -202,7 +209,8 @@ fn store_file(
         }
     };
     let mut entry = counts.into_entry(hash, input, format, damage.as_ref());
-    entry.geoip = Some(enricher.geo_info().to_string());
+    entry.geoip = enricher.map(|e| e.geo_info().to_string());
+    entry.asn = enricher.and_then(|e| e.asn_info());
     let outcome_counts = (
         entry.packets,
         entry.frames,
@@ -246,12 +254,11 @@ fn store_file(
 /// counts and, for a damaged file, the error that stopped reading.
 fn copy_packets(
     reader: &mut CaptureReader,
-    builder: &mut PacketBatchBuilder,
-    enricher: &mut Enricher,
     txn: &mut Transaction<'_>,
     progress: &dyn Progress,
 ) -> Result<(FrameCounts, Option<CaptureError>), StoreError> {
     let mut counts = FrameCounts::default();
+    let mut rows = Vec::with_capacity(BATCH_ROWS);
     let mut link_cache: Option<(u32, Option<LinkType>)> = None;
     let damage = loop {
         let frame = match reader.next_frame() {
@@ -275,28 +282,33 @@ fn copy_packets(
         match decode(link, frame.data, frame.orig_len) {
             Decoded::Packet(packet) => {
                 counts.packet(frame.ts_ns, &packet);
-                builder.push(frame.ts_ns, &packet, &enricher.classify(&packet));
-                if builder.is_full() {
-                    flush(builder, txn, progress)?;
+                rows.push(PacketRow {
+                    ts_ns: frame.ts_ns,
+                    packet,
+                });
+                if rows.len() == BATCH_ROWS {
+                    flush(&mut rows, txn, progress)?;
                 }
             }
             Decoded::NonIp(kind) => counts.non_ip(kind),
             Decoded::Malformed(reason) => counts.malformed(reason),
         }
     };
-    flush(builder, txn, progress)?;
+    flush(&mut rows, txn, progress)?;
     Ok((counts, damage))
 }
 
+/// Hands the gathered rows to the writer and starts a new batch.
 fn flush(
-    builder: &mut PacketBatchBuilder,
+    rows: &mut Vec<PacketRow>,
     txn: &mut Transaction<'_>,
     progress: &dyn Progress,
 ) -> Result<(), StoreError> {
-    if let Some(batch) = builder.finish() {
-        let rows = batch.num_rows() as u64;
+    if !rows.is_empty() {
+        let batch = std::mem::replace(rows, Vec::with_capacity(BATCH_ROWS));
+        let n = batch.len() as u64;
         txn.write(batch)?;
-        progress.packets(rows);
+        progress.packets(n);
     }
     Ok(())
 }
@@ -331,6 +343,7 @@ impl FrameCounts {
             first_ts_ns: self.first_ts_ns,
             last_ts_ns: self.last_ts_ns,
             geoip: None,
+            asn: None,
         }
     }
 }

@@ -33,8 +33,8 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use log::{AddFile, Commit, FileEntry, FileStatus};
-pub use query::{print_batches, OutputFormat};
-pub use schema::{packets_schema, PacketBatchBuilder, BATCH_ROWS};
+pub use query::{print_batches, AddressLookup, OutputFormat, TextTable};
+pub use schema::{packets_schema, PacketRow, RowContext, BATCH_ROWS};
 pub use stats::{SensorStats, Stats};
 pub use writer::{Committed, Transaction};
 
@@ -137,9 +137,9 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a write transaction.
-    pub fn begin(&self) -> Transaction<'_> {
-        Transaction::new(self, new_txn_id())
+    /// Starts a write transaction whose rows share `rows` (sensor, capture file, labels).
+    pub fn begin(&self, rows: RowContext) -> Transaction<'_> {
+        Transaction::new(self, new_txn_id(), rows)
     }
 
     /// Publishes `commit` at the next free version, unless one of its capture files was

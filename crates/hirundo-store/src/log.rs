@@ -81,6 +81,9 @@ pub struct FileEntry {
     /// 2.3.2026061719, built 2026-06-17"); absent in stores written before enrichment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geoip: Option<String>,
+    /// The ASN database that gave `src_asn` and `src_as_name`, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<String>,
 }
 
 impl FileEntry {

@@ -4,18 +4,27 @@
 //! - `files`: one row per ingested capture file (the log's bookkeeping);
 //! - `frame_counts`: per file, frames that are not stored as packets, by category
 //!   (`malformed`, `non_ip`, `unsupported_link`) and kind.
+//!
+//! Callers add functions and tables of their own per query ([`Store::query_with`]): the
+//! command registers `research_scanner(src)` and `scanners` this way, so that the store knows
+//! nothing of what they mean and attribution follows the list given at query time.
 
 use std::io::Write;
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampNanosecondArray, UInt64Array};
+use arrow::array::{
+    ArrayRef, AsArray, RecordBatch, StringArray, TimestampNanosecondArray, UInt64Array,
+};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::datasource::{MemTable, TableProvider};
+use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
 use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::scalar::ScalarValue;
 
 use crate::log::{Commit, FileEntry};
 use crate::schema::{packets_schema, TS_ZONE};
@@ -30,9 +39,28 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Who runs an address, if anyone known: the answer of an SQL function over address text.
+pub type AddressLookup = Arc<dyn Fn(IpAddr) -> Option<Arc<str>> + Send + Sync>;
+
+/// A table of text columns a caller adds to a query: name, column names, rows (each as long
+/// as the columns; None is NULL).
+pub type TextTable<'a> = (&'a str, &'a [&'a str], Vec<Vec<Option<String>>>);
+
 impl Store {
     /// Runs one SQL statement over the committed data and returns its result.
     pub fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, StoreError> {
+        self.query_with(sql, &[], Vec::new())
+    }
+
+    /// Like [`Store::query`], with extra SQL: each `(name, lookup)` of `functions` becomes
+    /// `name(address_text)`, returning the lookup's text for a parsable address and NULL
+    /// otherwise; each of `tables` is queryable by its name.
+    pub fn query_with(
+        &self,
+        sql: &str,
+        functions: &[(&str, AddressLookup)],
+        tables: Vec<TextTable>,
+    ) -> Result<Vec<RecordBatch>, StoreError> {
         let commits = self.commits()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -41,6 +69,12 @@ impl Store {
             .map_err(|e| StoreError::io(self.root(), e))?;
         runtime.block_on(async {
             let ctx = self.session(&commits)?;
+            for (name, lookup) in functions {
+                ctx.register_udf(address_function(name, lookup.clone()));
+            }
+            for (name, columns, rows) in tables {
+                ctx.register_table(name, Arc::new(text_table(columns, rows)?))?;
+            }
             Ok(ctx.sql(sql).await?.collect().await?)
         })
     }
@@ -85,6 +119,52 @@ impl Store {
             .with_schema(packets_schema());
         Ok(Arc::new(ListingTable::try_new(config)?))
     }
+}
+
+/// `name(text) -> text`: the lookup of the address the text spells (IPv4 dotted quad or
+/// IPv6), NULL for NULL, unparsable text or an unknown address.
+fn address_function(name: &str, lookup: AddressLookup) -> ScalarUDF {
+    let name_of = move |text: Option<&str>| text?.trim().parse().ok().and_then(|a| lookup(a));
+    let function = move |args: &[ColumnarValue]| match &args[0] {
+        ColumnarValue::Scalar(value) => {
+            let text = match value {
+                ScalarValue::Utf8(s) | ScalarValue::Utf8View(s) | ScalarValue::LargeUtf8(s) => {
+                    s.as_deref()
+                }
+                _ => None,
+            };
+            let name = name_of(text).map(|n| n.to_string());
+            Ok(ColumnarValue::Scalar(ScalarValue::Utf8(name)))
+        }
+        ColumnarValue::Array(array) => {
+            let text = arrow::compute::cast(array, &DataType::Utf8)?;
+            let names: StringArray = text.as_string::<i32>().iter().map(&name_of).collect();
+            Ok(ColumnarValue::Array(Arc::new(names)))
+        }
+    };
+    create_udf(
+        name,
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(function),
+    )
+}
+
+fn text_table(columns: &[&str], rows: Vec<Vec<Option<String>>>) -> Result<MemTable, StoreError> {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|c| Field::new(*c, DataType::Utf8, true))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let arrays: Vec<ArrayRef> = (0..columns.len())
+        .map(|i| {
+            let column: StringArray = rows.iter().map(|r| r.get(i).cloned().flatten()).collect();
+            Arc::new(column) as ArrayRef
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+    Ok(MemTable::try_new(schema, vec![vec![batch]])?)
 }
 
 fn files_table(files: &[(u64, &FileEntry)]) -> Result<MemTable, StoreError> {
@@ -207,4 +287,65 @@ pub fn print_batches(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Array;
+
+    fn text_column(batches: &[RecordBatch], column: usize) -> Vec<Option<String>> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                let text = arrow::compute::cast(b.column(column), &DataType::Utf8).unwrap();
+                let text = text.as_string::<i32>();
+                (0..text.len())
+                    .map(|i| text.is_valid(i).then(|| text.value(i).to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn callers_add_address_functions_and_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let lab: IpAddr = "192.0.2.1".parse().unwrap();
+        let lookup: AddressLookup = Arc::new(move |a| (a == lab).then(|| Arc::from("Lab")));
+        let functions = [("who", lookup)];
+        let rows = vec![vec![
+            Some("192.0.2.1/32".to_owned()),
+            Some("Lab".to_owned()),
+            None,
+        ]];
+        let query = |sql: &str| {
+            let table = ("labs", &["network", "name", "url"][..], rows.clone());
+            store.query_with(sql, &functions, vec![table]).unwrap()
+        };
+
+        let scalars = query(
+            "SELECT who('192.0.2.1'), who(' 192.0.2.1 '), who('192.0.2.2'), who('junk'), who(NULL)",
+        );
+        let values: Vec<Option<String>> = (0..5).flat_map(|c| text_column(&scalars, c)).collect();
+        assert_eq!(
+            values,
+            [Some("Lab".into()), Some("Lab".into()), None, None, None]
+        );
+
+        let column =
+            query("SELECT who(a) FROM (VALUES ('192.0.2.1'), ('2001:db8::1'), (NULL)) AS t(a)");
+        assert_eq!(text_column(&column, 0), [Some("Lab".into()), None, None]);
+
+        let table = query("SELECT network, name, url FROM labs");
+        assert_eq!(text_column(&table, 1), [Some("Lab".into())]);
+        assert_eq!(text_column(&table, 2), [None]);
+
+        let plain = store.query("SELECT count(*) FROM packets").unwrap();
+        assert_eq!(
+            plain[0].num_rows(),
+            1,
+            "query() still works without extensions"
+        );
+    }
 }

@@ -30,6 +30,9 @@ pub struct Stats {
     pub partial: Vec<(String, String)>,
     /// Geolocation databases that enriched the files, with how many files each.
     pub geoip: BTreeMap<String, u64>,
+    /// ASN databases that enriched the files, with how many files each (files ingested
+    /// without one are not counted).
+    pub asn: BTreeMap<String, u64>,
 }
 
 /// Per-sensor totals.
@@ -83,8 +86,11 @@ impl Stats {
                 let geoip = file
                     .geoip
                     .clone()
-                    .unwrap_or_else(|| "none (ingested before enrichment)".into());
+                    .unwrap_or_else(|| "none (ingested without enrichment)".into());
                 *stats.geoip.entry(geoip).or_default() += 1;
+                if let Some(asn) = &file.asn {
+                    *stats.asn.entry(asn.clone()).or_default() += 1;
+                }
                 let sensor = stats.sensors.entry(file.sensor.clone()).or_default();
                 sensor.files += 1;
                 sensor.packets += file.packets;

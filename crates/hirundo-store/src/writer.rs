@@ -10,8 +10,6 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{LazyLock, Mutex};
 use std::thread::JoinHandle;
 
-use arrow::array::{Array, BooleanArray, RecordBatch, TimestampNanosecondArray};
-use arrow::compute::{filter_record_batch, max, min};
 use chrono::DateTime;
 use parquet::arrow::arrow_writer::{
     compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory,
@@ -24,7 +22,8 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::log::{sync_dir, AddFile, Commit, FileEntry};
-use crate::{schema::packets_schema, Store, StoreError};
+use crate::schema::{packets_schema, Batch, PacketRow, RowContext, BUILD_ORDER, COLUMNS};
+use crate::{Store, StoreError};
 
 const NS_PER_DAY: i64 = 86_400_000_000_000;
 /// Batches queued between the decoder and the encoder: bounds memory to a few batches.
@@ -46,15 +45,15 @@ pub struct Committed {
 pub struct Transaction<'s> {
     store: &'s Store,
     txn: String,
-    sender: Option<SyncSender<RecordBatch>>,
+    sender: Option<SyncSender<Vec<PacketRow>>>,
     worker: Option<JoinHandle<Result<Vec<AddFile>, StoreError>>>,
     files: Vec<FileEntry>,
 }
 
 impl<'s> Transaction<'s> {
-    pub(crate) fn new(store: &'s Store, txn: String) -> Self {
+    pub(crate) fn new(store: &'s Store, txn: String, rows: RowContext) -> Self {
         let (sender, receiver) = sync_channel(QUEUE_DEPTH);
-        let encoder = Encoder::new(store.root().to_path_buf(), txn.clone());
+        let encoder = Encoder::new(store.root().to_path_buf(), txn.clone(), rows);
         let worker = std::thread::Builder::new()
             .name("parquet-encoder".into())
             .spawn(move || encoder.run(receiver))
@@ -69,9 +68,9 @@ impl<'s> Transaction<'s> {
     }
 
     /// Queues a batch of `packets` rows; blocks while the encoder is [`QUEUE_DEPTH`] behind.
-    pub fn write(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
+    pub fn write(&mut self, rows: Vec<PacketRow>) -> Result<(), StoreError> {
         let sender = self.sender.as_ref().expect("sender lives until commit");
-        if sender.send(batch).is_err() {
+        if sender.send(rows).is_err() {
             // The encoder stopped early: its result says why.
             return Err(self.join_worker().err().unwrap_or(StoreError::EncoderGone));
         }
@@ -160,6 +159,7 @@ pub(crate) fn pending_path(final_path: &Path) -> PathBuf {
 struct Encoder {
     root: PathBuf,
     txn: String,
+    rows: RowContext,
     open: BTreeMap<i64, DayPart>,
     done: Vec<AddFile>,
     parts: usize,
@@ -180,10 +180,11 @@ struct DayPart {
 }
 
 impl Encoder {
-    fn new(root: PathBuf, txn: String) -> Self {
+    fn new(root: PathBuf, txn: String, rows: RowContext) -> Self {
         Encoder {
             root,
             txn,
+            rows,
             open: BTreeMap::new(),
             done: Vec::new(),
             parts: 0,
@@ -191,7 +192,7 @@ impl Encoder {
         }
     }
 
-    fn run(mut self, batches: Receiver<RecordBatch>) -> Result<Vec<AddFile>, StoreError> {
+    fn run(mut self, batches: Receiver<Vec<PacketRow>>) -> Result<Vec<AddFile>, StoreError> {
         let result = batches.iter().try_for_each(|batch| self.write(batch));
         let closed = self.close_all();
         match result.and(closed) {
@@ -203,14 +204,16 @@ impl Encoder {
         }
     }
 
-    fn write(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
-        for (day, rows) in split_by_day(batch) {
-            self.part_for(day)?.write(&rows)?;
+    fn write(&mut self, rows: Vec<PacketRow>) -> Result<(), StoreError> {
+        for (day, rows) in split_by_day(rows) {
+            self.part_for(day)?;
+            let part = self.open.get_mut(&day).expect("part_for opened it");
+            part.write(&rows, &self.rows)?;
         }
         Ok(())
     }
 
-    fn part_for(&mut self, day: i64) -> Result<&mut DayPart, StoreError> {
+    fn part_for(&mut self, day: i64) -> Result<(), StoreError> {
         if !self.open.contains_key(&day) {
             if self.open.len() >= MAX_OPEN_DAYS {
                 let (&oldest, _) = self.open.iter().next().expect("open is not empty");
@@ -220,7 +223,7 @@ impl Encoder {
             self.parts += 1;
             self.open.insert(day, part);
         }
-        Ok(self.open.get_mut(&day).expect("just inserted"))
+        Ok(())
     }
 
     fn close(&mut self, day: i64) -> Result<(), StoreError> {
@@ -265,13 +268,14 @@ impl Encoder {
 /// a few MB less per 10 M rows, because the writer hashes every value into it.
 /// `dst` is one too: a darknet is a few prefixes, so its addresses repeat (up to a /16 the
 /// dictionary holds them all; past that the writer falls back to plain pages by itself).
-const DICTIONARY_COLUMNS: [&str; 9] = [
+const DICTIONARY_COLUMNS: [&str; 10] = [
     "sensor",
     "dst",
     "file_hash",
     "tcp_options",
     "fragment",
     "src_country",
+    "src_as_name",
     "service",
     "traffic_kind",
     "tool",
@@ -279,7 +283,7 @@ const DICTIONARY_COLUMNS: [&str; 9] = [
 
 /// Columns whose min/max would not prune anything (random numbers, addresses as text, whose
 /// order is not numeric): statistics cost a comparison per value and buy nothing.
-const NO_STATISTICS: [&str; 7] = [
+const NO_STATISTICS: [&str; 8] = [
     "src",
     "dst",
     "tcp_seq",
@@ -287,6 +291,7 @@ const NO_STATISTICS: [&str; 7] = [
     "ip_id",
     "payload_hash",
     "tcp_options",
+    "src_as_name",
 ];
 
 /// Columns of random numbers: Snappy cannot shrink them and would only cost time.
@@ -354,11 +359,13 @@ impl DayPart {
         })
     }
 
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
-        let ts = ts_column(batch);
-        self.add.rows += batch.num_rows() as u64;
-        self.add.min_ts_ns = self.add.min_ts_ns.min(min(ts).unwrap_or(i64::MAX));
-        self.add.max_ts_ns = self.add.max_ts_ns.max(max(ts).unwrap_or(i64::MIN));
+    /// Builds and encodes the rows' columns, each on the next free encoder thread.
+    fn write(&mut self, rows: &[PacketRow], context: &RowContext) -> Result<(), StoreError> {
+        self.add.rows += rows.len() as u64;
+        for row in rows {
+            self.add.min_ts_ns = self.add.min_ts_ns.min(row.ts_ns);
+            self.add.max_ts_ns = self.add.max_ts_ns.max(row.ts_ns);
+        }
         let parquet_error = |e| StoreError::parquet(&self.pending, e);
         if self.columns.is_none() {
             let writers = self
@@ -368,16 +375,20 @@ impl DayPart {
             self.columns = Some(writers.into_iter().map(Mutex::new).collect());
         }
         let columns = self.columns.as_ref().expect("row group just opened");
-        encode_in_parallel(columns.len(), |i| {
+        let batch = Batch::new(rows, context);
+        encode_in_parallel(columns.len(), |k| {
+            let i = BUILD_ORDER[k];
+            let column = &COLUMNS[i];
+            let array = (column.build)(&batch);
             let mut writer = columns[i]
                 .lock()
                 .expect("each column is encoded by one thread");
-            compute_leaves(batch.schema_ref().field(i), batch.column(i))?
+            compute_leaves(&column.field, &array)?
                 .iter()
                 .try_for_each(|leaf| writer.write(leaf))
         })
         .map_err(parquet_error)?;
-        self.group_rows += batch.num_rows();
+        self.group_rows += rows.len();
         if self.group_rows >= ROW_GROUP_ROWS {
             self.close_row_group()?;
         }
@@ -485,36 +496,22 @@ fn encoder_threads() -> usize {
     *THREADS
 }
 
-fn ts_column(batch: &RecordBatch) -> &TimestampNanosecondArray {
-    batch
-        .column(0)
-        .as_any()
-        .downcast_ref::<TimestampNanosecondArray>()
-        .expect("column 0 of packets is ts")
-}
-
-/// Splits a batch into one batch per UTC day. Captures are mostly time-ordered and a batch
-/// usually falls within one day, so that case costs one pass and no copy.
-fn split_by_day(batch: RecordBatch) -> Vec<(i64, RecordBatch)> {
-    let day_of = |t: i64| t.div_euclid(NS_PER_DAY);
-    let ts = ts_column(&batch);
-    let (first, last) = match (min(ts), max(ts)) {
-        (Some(first), Some(last)) => (day_of(first), day_of(last)),
-        _ => return Vec::new(),
+/// Splits rows into one batch per UTC day. Captures are mostly time-ordered and a batch
+/// usually falls within one day, so that case costs two comparisons a row and no copy.
+fn split_by_day(rows: Vec<PacketRow>) -> Vec<(i64, Vec<PacketRow>)> {
+    let day_of = |row: &PacketRow| row.ts_ns.div_euclid(NS_PER_DAY);
+    let Some(first) = rows.first().map(day_of) else {
+        return Vec::new();
     };
-    if first == last {
-        return vec![(first, batch)];
+    let (start, end) = (first * NS_PER_DAY, (first + 1) * NS_PER_DAY);
+    if rows.iter().all(|r| (start..end).contains(&r.ts_ns)) {
+        return vec![(first, rows)];
     }
-    let days: Vec<i64> = ts.values().iter().map(|&t| day_of(t)).collect();
-    let distinct: std::collections::BTreeSet<i64> = days.iter().copied().collect();
-    distinct
-        .into_iter()
-        .map(|day| {
-            let mask = BooleanArray::from_iter(days.iter().map(|d| Some(*d == day)));
-            let rows = filter_record_batch(&batch, &mask).expect("mask matches batch length");
-            (day, rows)
-        })
-        .collect()
+    let mut days: BTreeMap<i64, Vec<PacketRow>> = BTreeMap::new();
+    for row in rows {
+        days.entry(day_of(&row)).or_default().push(row);
+    }
+    days.into_iter().collect()
 }
 
 /// `YYYY-MM-DD` of a day number since the epoch.

@@ -37,7 +37,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         &[captures.clone()],
         &rule,
         None,
-        hirundo_geo::GeoDb::embedded(),
+        Some(hirundo_ingest::Enricher::new(
+            hirundo_geo::GeoDb::embedded(),
+        )?),
     )?;
     let store = Store::open(&db)?;
     print!("{}", crate::stats::render(&store.stats()?));

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use hirundo_geo::GeoDb;
+use hirundo_geo::{AsnDb, GeoDb};
 use hirundo_ingest::{discover, ingest_file, Enricher, FileReport, Outcome, SensorRule};
 use hirundo_store::Store;
 
@@ -30,6 +30,15 @@ pub struct IngestArgs {
     /// default: the embedded geo-whois-asn-country database.
     #[arg(long, value_name = "FILE", env = "HIRUNDO_GEOIP")]
     geoip: Option<PathBuf>,
+    /// Source autonomous systems for `src_asn` and `src_as_name`: a MaxMind-format ASN
+    /// database (GeoLite2-ASN, DB-IP ASN) or ip-location-db's ASN CSV (`asn-ipv4.csv`,
+    /// `asn-ipv6.csv`), converted once and cached under $XDG_CACHE_HOME/hirundo.
+    #[arg(long, value_name = "FILE", env = "HIRUNDO_ASN")]
+    asn: Option<PathBuf>,
+    /// Store no labels (src_country, service, traffic_kind, tool stay NULL): measures what
+    /// enrichment costs, or saves it when labels are not wanted.
+    #[arg(long, conflicts_with_all = ["geoip", "asn"])]
+    no_enrich: bool,
 }
 
 pub fn run(db: &Path, args: IngestArgs) -> anyhow::Result<ExitCode> {
@@ -37,11 +46,38 @@ pub fn run(db: &Path, args: IngestArgs) -> anyhow::Result<ExitCode> {
         Some(root) => SensorRule::FromDir(root.clone()),
         None => SensorRule::Fixed(args.sensor.clone()),
     };
+    let enricher = match args.no_enrich {
+        true => None,
+        false => Some(enricher(&args)?),
+    };
+    ingest_paths(
+        db,
+        &args.paths,
+        &rule,
+        args.summary_json.as_deref(),
+        enricher,
+    )
+}
+
+/// The enricher the options ask for.
+fn enricher(args: &IngestArgs) -> anyhow::Result<Enricher> {
     let geo = match &args.geoip {
         Some(path) => GeoDb::open(path)?,
         None => GeoDb::embedded(),
     };
-    ingest_paths(db, &args.paths, &rule, args.summary_json.as_deref(), geo)
+    let enricher = Enricher::new(geo).context("reading the geolocation database")?;
+    Ok(match &args.asn {
+        Some(path) => enricher.with_asn(AsnDb::open(path, cache_dir().as_deref())?),
+        None => enricher,
+    })
+}
+
+/// Where converted databases are kept: $XDG_CACHE_HOME/hirundo, else ~/.cache/hirundo.
+fn cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("hirundo"))
 }
 
 /// Ingests `paths` into the store at `db`: one line per problem, a log line with the rate.
@@ -50,20 +86,20 @@ pub fn ingest_paths(
     paths: &[PathBuf],
     rule: &SensorRule,
     summary_json: Option<&Path>,
-    geo: GeoDb,
+    enricher: Option<Enricher>,
 ) -> anyhow::Result<ExitCode> {
     let store = Store::open(db).with_context(|| format!("opening store {}", db.display()))?;
     let (inputs, problems) = discover(paths, rule);
     for problem in &problems {
         eprintln!("hirundo: {problem}");
     }
-    let mut enricher = Enricher::new(geo);
+    let enricher = enricher.map(std::sync::Arc::new);
     let progress = IngestProgress::new(inputs.len() as u64);
     let started = Instant::now();
     let mut reports = Vec::with_capacity(inputs.len());
     for input in &inputs {
         progress.start_file(&input.path);
-        let report = ingest_file(&store, input, &mut enricher, &progress);
+        let report = ingest_file(&store, input, enricher.as_ref(), &progress);
         progress.finish_file(&report);
         reports.push(report);
     }

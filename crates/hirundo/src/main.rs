@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod ingest;
 mod progress;
+mod scanners;
 mod simulate;
 mod stats;
 
@@ -31,12 +32,14 @@ struct Cli {
 enum Command {
     /// Store the packets of capture files (pcap, pcapng; gzip or zstd compressed) and directories.
     Ingest(ingest::IngestArgs),
-    /// Run SQL over the store (tables: packets, files, frame_counts).
+    /// Run SQL over the store (tables: packets, files, frame_counts, scanners; research_scanner(src)).
     Query {
         /// One SQL statement.
         sql: String,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        #[command(flatten)]
+        scanners: scanners::ScannersFile,
     },
     /// Show what the store holds: sensors, date range, packets, malformed frames, files.
     Stats {
@@ -50,6 +53,9 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// The main job on a fresh machine: synthesise a darknet day, ingest it, show the top ports.
     Demo(demo::DemoArgs),
+    /// Research scanners: the registry that attributes sources, and a probe for new ones.
+    #[command(subcommand)]
+    Scanners(scanners::ScannersCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -80,9 +86,14 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => ingest::run(&cli.db, args),
-        Command::Query { sql, format } => {
+        Command::Query {
+            sql,
+            format,
+            scanners,
+        } => {
             let store = Store::open(&cli.db)?;
-            let batches = store.query(&sql)?;
+            let scanner_sql = scanners::sql_extensions(&scanners)?;
+            let batches = store.query_with(&sql, &scanner_sql.functions, scanner_sql.tables)?;
             let format = match format {
                 Format::Table => OutputFormat::Table,
                 Format::Csv => OutputFormat::Csv,
@@ -94,6 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(command) => bench::run(command).map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Scanners(command) => scanners::run(command),
         Command::Stats { format } => {
             let stats = Store::open(&cli.db)?.stats()?;
             match format {

@@ -53,6 +53,9 @@ pub fn render(s: &Stats) -> String {
     for (db, files) in &s.geoip {
         let _ = writeln!(out, "geolocation       {db} ({files} files)");
     }
+    for (db, files) in &s.asn {
+        let _ = writeln!(out, "autonomous sys.   {db} ({files} files)");
+    }
     let _ = writeln!(out, "sensors           {}", s.sensors.len());
     for (name, sensor) in &s.sensors {
         let _ = writeln!(

@@ -228,3 +228,90 @@ fn unreadable_file_is_reported_by_path() {
     assert!(line.to_lowercase().contains("permission denied"), "{line}");
     assert_eq!(stats(&db)["files"], 1, "the readable file is ingested");
 }
+
+/// `--no-enrich` leaves every label NULL; `--asn` with an ip-location-db style CSV labels
+/// each source with the AS of the range holding it (ranges written here around the sources
+/// the first ingest found), converts the CSV once into the cache, and `stats` names it.
+#[test]
+fn asn_labels_from_a_csv_and_no_enrichment() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("whois.pcap");
+    copy("whois.pcap", &capture);
+    let capture = capture.to_str().unwrap();
+    let bare = dir.path().join("bare");
+    hirundo_ok(&bare, &["ingest", "--no-enrich", capture]);
+    let labelled = query(
+        &bare,
+        "SELECT count(*) AS n FROM packets WHERE src_country IS NOT NULL OR service IS NOT NULL \
+         OR traffic_kind IS NOT NULL OR tool IS NOT NULL OR src_asn IS NOT NULL",
+    );
+    assert_eq!(labelled[0]["n"], 0);
+    assert_eq!(
+        stats(&bare)["geoip"]["none (ingested without enrichment)"],
+        1
+    );
+
+    let sources: Vec<std::net::Ipv4Addr> = query(
+        &bare,
+        "SELECT DISTINCT src FROM packets WHERE ip_version = 4 ORDER BY src",
+    )
+    .iter()
+    .map(|row| row["src"].as_str().unwrap().parse().unwrap())
+    .collect();
+    assert!(sources.len() >= 2, "whois.pcap has a client and a server");
+    // Every other source gets an AS (a /32 range, the name with a comma, so quoted).
+    let mut csv = String::new();
+    let mut expected = std::collections::BTreeMap::new();
+    for (i, src) in sources.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        let number = 64_512 + i as u64;
+        csv += &format!("{src},{src},{number},\"Org {i}, Ltd\"\n");
+        expected.insert(src.to_string(), (number, format!("Org {i}, Ltd")));
+    }
+    let csv_path = dir.path().join("asn-ipv4.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+
+    let db = dir.path().join("db");
+    let cache = dir.path().join("cache");
+    let ingest = std::process::Command::new(env!("CARGO_BIN_EXE_hirundo"))
+        .args(["--db", db.to_str().unwrap(), "ingest", "--asn"])
+        .args([csv_path.to_str().unwrap(), capture])
+        .env("XDG_CACHE_HOME", &cache)
+        .output()
+        .unwrap();
+    assert!(
+        ingest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingest.stderr)
+    );
+    let converted = std::fs::read_dir(cache.join("hirundo")).unwrap().count();
+    assert_eq!(converted, 1, "the CSV is converted once into the cache");
+    let rows = query(
+        &db,
+        "SELECT src, src_asn, src_as_name, count(*) AS n FROM packets GROUP BY 1, 2, 3",
+    );
+    assert!(!rows.is_empty());
+    for row in &rows {
+        let src = row["src"].as_str().unwrap();
+        // JSON output leaves NULL columns out of a row.
+        let got = (
+            row.get("src_asn").and_then(|v| v.as_u64()),
+            row.get("src_as_name")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+        );
+        let want = match expected.get(src) {
+            Some((number, name)) => (Some(*number), Some(name.clone())),
+            None => (None, None),
+        };
+        assert_eq!(got, want, "{src}");
+    }
+    let asn_dbs = stats(&db)["asn"].clone();
+    let described = asn_dbs.as_object().unwrap().keys().next().unwrap().clone();
+    assert!(
+        described.contains(&format!(
+            "(ASN CSV, {} IPv4 and 0 IPv6 ranges)",
+            expected.len()
+        )),
+        "{described}"
+    );
+}
