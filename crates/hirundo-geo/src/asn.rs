@@ -6,7 +6,6 @@
 //! the CSV's BLAKE3 hash under the cache directory, so later runs load them in
 //! milliseconds instead of parsing half a million lines again.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
@@ -15,7 +14,7 @@ use std::path::Path;
 use maxminddb::Reader;
 use serde::Deserialize;
 
-use crate::{walk_v4, GeoError, Ipv4Map, Source};
+use crate::{maxmind_reader, read_file, walk_v4, GeoError, Ipv4Map, Source};
 
 mod cache;
 mod csv;
@@ -57,14 +56,21 @@ struct AsnRecord<'a> {
     autonomous_system_organization: Option<&'a str>,
 }
 
+impl<'a> AsnRecord<'a> {
+    /// The record's AS, if it names a number (an organisation may be missing).
+    fn as_info(self) -> Option<AsInfo<'a>> {
+        Some(AsInfo {
+            number: self.autonomous_system_number?,
+            name: self.autonomous_system_organization.unwrap_or(""),
+        })
+    }
+}
+
 impl AsnDb {
     /// Reads a MaxMind-format ASN database or an ip-location-db ASN CSV (told apart by
     /// content, not by name). A CSV is cached under `cache_dir` when one is given.
     pub fn open(path: &Path, cache_dir: Option<&Path>) -> Result<AsnDb, GeoError> {
-        let bytes = std::fs::read(path).map_err(|source| GeoError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = read_file(path)?;
         if is_maxmind(&bytes) {
             Self::from_maxmind(path, bytes)
         } else {
@@ -97,7 +103,8 @@ impl AsnDb {
             .collect()
     }
 
-    /// `asn FILE (N IPv4 ranges, M organisations)`: recorded with every ingest.
+    /// What the database is, recorded with every ingest: `FILE (GeoLite2-ASN, built
+    /// 2026-06-17)` or `FILE (ASN CSV, N IPv4 and M IPv6 ranges)`.
     pub fn describe(&self) -> String {
         match &self.reader {
             Some(reader) => {
@@ -132,20 +139,12 @@ impl AsnDb {
     }
 
     fn from_maxmind(path: &Path, bytes: Vec<u8>) -> Result<AsnDb, GeoError> {
-        let reader = Reader::from_source(Cow::Owned(bytes)).map_err(|source| GeoError::Format {
-            path: path.to_owned(),
-            source,
-        })?;
+        let reader = maxmind_reader(path, bytes)?;
         let source = path.display().to_string();
         let mut names = Names::default();
         let ranges = walk_v4(&reader, &source, |found| {
-            let Some(record) = found.decode::<AsnRecord>()? else {
-                return Ok(None);
-            };
-            let name = record.autonomous_system_organization.unwrap_or("");
-            Ok(record
-                .autonomous_system_number
-                .map(|number| (number, names.id(name))))
+            let as_info = found.decode::<AsnRecord>()?.and_then(AsnRecord::as_info);
+            Ok(as_info.map(|a| (a.number, names.id(a.name))))
         })?;
         Ok(AsnDb {
             v4: Ipv4Map::from_sorted(ranges)
@@ -238,9 +237,10 @@ fn is_maxmind(bytes: &[u8]) -> bool {
 
 /// The AS of `addr` in a MaxMind tree, its name borrowed from the database.
 fn maxmind_lookup(reader: &Reader<Source>, addr: IpAddr) -> Option<AsInfo<'_>> {
-    let record = reader.lookup(addr).ok()?.decode::<AsnRecord>().ok()??;
-    Some(AsInfo {
-        number: record.autonomous_system_number?,
-        name: record.autonomous_system_organization.unwrap_or(""),
-    })
+    reader
+        .lookup(addr)
+        .ok()?
+        .decode::<AsnRecord>()
+        .ok()??
+        .as_info()
 }

@@ -215,16 +215,8 @@ impl GeoDb {
     /// Reads a MaxMind-format country or city database (GeoLite2/GeoIP2 Country or
     /// City, DB-IP, ip-location-db, ...) into memory.
     pub fn open(path: &Path) -> Result<GeoDb, GeoError> {
-        let bytes = std::fs::read(path).map_err(|source| GeoError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let reader = Reader::from_source(Cow::Owned(bytes)).map_err(|source| GeoError::Format {
-            path: path.to_owned(),
-            source,
-        })?;
         Ok(GeoDb {
-            reader,
+            reader: maxmind_reader(path, read_file(path)?)?,
             source: path.display().to_string(),
         })
     }
@@ -278,6 +270,22 @@ impl GeoDb {
         Ok(Ipv4Map::from_sorted(ranges)
             .expect("a MaxMind tree walk yields sorted, disjoint networks"))
     }
+}
+
+/// The bytes of a database file.
+fn read_file(path: &Path) -> Result<Vec<u8>, GeoError> {
+    std::fs::read(path).map_err(|source| GeoError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// A MaxMind database over `bytes` read from `path`.
+fn maxmind_reader(path: &Path, bytes: Vec<u8>) -> Result<Reader<Source>, GeoError> {
+    Reader::from_source(Cow::Owned(bytes)).map_err(|source| GeoError::Format {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Every IPv4 network of a MaxMind database whose record `decode` gives a value, in address

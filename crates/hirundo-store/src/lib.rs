@@ -137,9 +137,9 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a write transaction whose rows share `rows` (sensor, capture file, labels).
-    pub fn begin(&self, rows: RowContext) -> Transaction<'_> {
-        Transaction::new(self, new_txn_id(), rows)
+    /// Starts a write transaction whose rows share `context` (sensor, capture file, labels).
+    pub fn begin(&self, context: RowContext) -> Transaction<'_> {
+        Transaction::new(self, new_txn_id(), context)
     }
 
     /// Publishes `commit` at the next free version, unless one of its capture files was

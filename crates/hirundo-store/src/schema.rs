@@ -204,14 +204,13 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
             constant(b.rows, &b.context.file_hash)
         }),
         column("src_country", 200, Utf8, true, |b| {
-            let Some(enricher) = &b.context.enricher else {
-                return new_null_array(&Utf8, b.rows.len());
-            };
-            let mut text = Text::nullable(b.rows.len(), b.rows.len() * 2);
-            for country in enricher.countries(b.sources()) {
-                text.push_option(country.as_ref().map(|c| c.as_str()));
-            }
-            text.finish()
+            enriched(b, |enricher| {
+                let mut text = Text::nullable(b.rows.len(), b.rows.len() * 2);
+                for country in enricher.countries(b.sources()) {
+                    text.push_option(country.as_ref().map(|c| c.as_str()));
+                }
+                text.finish()
+            })
         }),
         column("src_asn", 60, UInt32, true, |b| {
             autonomous_systems(b, &UInt32, |found| {
@@ -308,10 +307,16 @@ fn labels(
     batch: &Batch<'_>,
     label: impl Fn(usize, &PacketRow) -> Option<&'static str>,
 ) -> ArrayRef {
-    if batch.context.enricher.is_none() {
-        return new_null_array(&DataType::Utf8, batch.rows.len());
+    enriched(batch, |_| names(batch.rows, label))
+}
+
+/// A text column that `build` makes with the enricher, or all NULL when the transaction
+/// is not enriched.
+fn enriched(batch: &Batch<'_>, build: impl FnOnce(&Enricher) -> ArrayRef) -> ArrayRef {
+    match batch.context.enricher.as_deref() {
+        Some(enricher) => build(enricher),
+        None => new_null_array(&DataType::Utf8, batch.rows.len()),
     }
-    names(batch.rows, label)
 }
 
 fn constant(rows: &[PacketRow], value: &str) -> ArrayRef {

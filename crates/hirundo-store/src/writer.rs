@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::thread::JoinHandle;
 
 use chrono::DateTime;
@@ -51,9 +51,9 @@ pub struct Transaction<'s> {
 }
 
 impl<'s> Transaction<'s> {
-    pub(crate) fn new(store: &'s Store, txn: String, rows: RowContext) -> Self {
+    pub(crate) fn new(store: &'s Store, txn: String, context: RowContext) -> Self {
         let (sender, receiver) = sync_channel(QUEUE_DEPTH);
-        let encoder = Encoder::new(store.root().to_path_buf(), txn.clone(), rows);
+        let encoder = Encoder::new(store.root().to_path_buf(), txn.clone(), context);
         let worker = std::thread::Builder::new()
             .name("parquet-encoder".into())
             .spawn(move || encoder.run(receiver))
@@ -159,7 +159,8 @@ pub(crate) fn pending_path(final_path: &Path) -> PathBuf {
 struct Encoder {
     root: PathBuf,
     txn: String,
-    rows: RowContext,
+    /// Shared with each write, which borrows a day part of `open` mutably meanwhile.
+    context: Arc<RowContext>,
     open: BTreeMap<i64, DayPart>,
     done: Vec<AddFile>,
     parts: usize,
@@ -180,11 +181,11 @@ struct DayPart {
 }
 
 impl Encoder {
-    fn new(root: PathBuf, txn: String, rows: RowContext) -> Self {
+    fn new(root: PathBuf, txn: String, context: RowContext) -> Self {
         Encoder {
             root,
             txn,
-            rows,
+            context: Arc::new(context),
             open: BTreeMap::new(),
             done: Vec::new(),
             parts: 0,
@@ -205,15 +206,14 @@ impl Encoder {
     }
 
     fn write(&mut self, rows: Vec<PacketRow>) -> Result<(), StoreError> {
+        let context = Arc::clone(&self.context);
         for (day, rows) in split_by_day(rows) {
-            self.part_for(day)?;
-            let part = self.open.get_mut(&day).expect("part_for opened it");
-            part.write(&rows, &self.rows)?;
+            self.part_for(day)?.write(&rows, &context)?;
         }
         Ok(())
     }
 
-    fn part_for(&mut self, day: i64) -> Result<(), StoreError> {
+    fn part_for(&mut self, day: i64) -> Result<&mut DayPart, StoreError> {
         if !self.open.contains_key(&day) {
             if self.open.len() >= MAX_OPEN_DAYS {
                 let (&oldest, _) = self.open.iter().next().expect("open is not empty");
@@ -223,7 +223,7 @@ impl Encoder {
             self.parts += 1;
             self.open.insert(day, part);
         }
-        Ok(())
+        Ok(self.open.get_mut(&day).expect("just inserted"))
     }
 
     fn close(&mut self, day: i64) -> Result<(), StoreError> {

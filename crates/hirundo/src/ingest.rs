@@ -35,8 +35,8 @@ pub struct IngestArgs {
     /// `asn-ipv6.csv`), converted once and cached under $XDG_CACHE_HOME/hirundo.
     #[arg(long, value_name = "FILE", env = "HIRUNDO_ASN")]
     asn: Option<PathBuf>,
-    /// Store no labels (src_country, service, traffic_kind, tool stay NULL): measures what
-    /// enrichment costs, or saves it when labels are not wanted.
+    /// Store no labels (src_country, src_asn, src_as_name, service, traffic_kind, tool stay
+    /// NULL): measures what enrichment costs, or saves it when labels are not wanted.
     #[arg(long, conflicts_with_all = ["geoip", "asn"])]
     no_enrich: bool,
 }
@@ -46,9 +46,10 @@ pub fn run(db: &Path, args: IngestArgs) -> anyhow::Result<ExitCode> {
         Some(root) => SensorRule::FromDir(root.clone()),
         None => SensorRule::Fixed(args.sensor.clone()),
     };
-    let enricher = match args.no_enrich {
-        true => None,
-        false => Some(enricher(&args)?),
+    let enricher = if args.no_enrich {
+        None
+    } else {
+        Some(enricher(&args)?)
     };
     ingest_paths(
         db,

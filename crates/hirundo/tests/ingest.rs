@@ -272,16 +272,10 @@ fn asn_labels_from_a_csv_and_no_enrichment() {
 
     let db = dir.path().join("db");
     let cache = dir.path().join("cache");
-    let ingest = std::process::Command::new(env!("CARGO_BIN_EXE_hirundo"))
-        .args(["--db", db.to_str().unwrap(), "ingest", "--asn"])
-        .args([csv_path.to_str().unwrap(), capture])
-        .env("XDG_CACHE_HOME", &cache)
-        .output()
-        .unwrap();
-    assert!(
-        ingest.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ingest.stderr)
+    hirundo_ok_env(
+        &db,
+        &["ingest", "--asn", csv_path.to_str().unwrap(), capture],
+        &[("XDG_CACHE_HOME", &cache)],
     );
     let converted = std::fs::read_dir(cache.join("hirundo")).unwrap().count();
     assert_eq!(converted, 1, "the CSV is converted once into the cache");

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{hirundo, hirundo_ok, query, stats};
+use common::{hirundo, hirundo_env, hirundo_ok, query, stats};
 use serde_json::Value;
 
 const DNS: &str = "192.0.2.53";
@@ -534,12 +534,16 @@ fn research_scanner_attributes_simulated_history_and_follows_the_list() {
     );
 
     // HIRUNDO_SCANNERS chooses the list too, and `scanners` lists it.
-    let out = Command::new(env!("CARGO_BIN_EXE_hirundo"))
-        .args(["--db", db.to_str().unwrap(), "query", "--format", "csv"])
-        .arg("SELECT count(*) AS n, min(name) AS first FROM scanners")
-        .env("HIRUNDO_SCANNERS", &list)
-        .output()
-        .unwrap();
+    let out = hirundo_env(
+        &db,
+        &[
+            "query",
+            "--format",
+            "csv",
+            "SELECT count(*) AS n, min(name) AS first FROM scanners",
+        ],
+        &[("HIRUNDO_SCANNERS", &list)],
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "n,first\n4,Censys Chicago\n"

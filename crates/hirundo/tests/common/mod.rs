@@ -14,18 +14,29 @@ pub fn corpus(name: &str) -> PathBuf {
 
 /// Runs `hirundo --db DB ARGS...` and returns its output (whatever the exit code).
 pub fn hirundo(db: &Path, args: &[&str]) -> Output {
+    hirundo_env(db, args, &[])
+}
+
+/// Like [`hirundo`], with environment variables set for it.
+pub fn hirundo_env(db: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hirundo"))
         .arg("--db")
         .arg(db)
         .args(args)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .output()
         .expect("run hirundo")
 }
 
 /// Like [`hirundo`], but the command must succeed; returns stdout.
 pub fn hirundo_ok(db: &Path, args: &[&str]) -> String {
-    let out = hirundo(db, args);
+    hirundo_ok_env(db, args, &[])
+}
+
+/// Like [`hirundo_env`], but the command must succeed; returns stdout.
+pub fn hirundo_ok_env(db: &Path, args: &[&str], env: &[(&str, &Path)]) -> String {
+    let out = hirundo_env(db, args, env);
     assert!(
         out.status.success(),
         "hirundo {args:?} failed:\n{}",
