@@ -3,7 +3,7 @@
 # Idempotent: quick when everything is already there.
 set -euo pipefail
 apt_packages=(mold tshark tcpdump wireshark-common tcpreplay nfdump zstd gzip util-linux time mmdb-bin
-  zmap masscan nmap hping3 dnsmasq-base iproute2 openssl)
+  zmap masscan nmap hping3 dnsmasq-base iproute2 openssl chromium fonts-ipafont-gothic)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -14,4 +14,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_ apt-get update -qq
   $sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install -q duckdb==1.5.6
+python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install -q -r "$(dirname "$0")/requirements-bench.txt"
+# Headless-browser check of the HTML report (tests/browser/check-page.mjs): playwright-core,
+# pinned by tests/browser/package-lock.json, driving Debian's chromium. Skipped when the
+# installed tree already matches the lock file.
+browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+if ! cmp -s "$browser_dir/package-lock.json" "$browser_dir/node_modules/.hirundo-lock" 2>/dev/null; then
+  npm ci --prefix "$browser_dir" --no-audit --no-fund --loglevel=error >/dev/null
+  cp "$browser_dir/package-lock.json" "$browser_dir/node_modules/.hirundo-lock"
+fi

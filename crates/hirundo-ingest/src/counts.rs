@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use hirundo_wire::{Fragment, Malformed, NonIpKind, PacketRepr};
 
+const NS_PER_HOUR: i64 = 3_600_000_000_000;
+
 /// Counts kept while reading one file. Keys are the wire crate's small `Copy` types, turned
 /// into labels only once at the end so that counting costs no allocation.
 #[derive(Debug, Default)]
@@ -16,6 +18,8 @@ pub struct FrameCounts {
     pub last_ts_ns: Option<i64>,
     non_ip: HashMap<NonIpKind, u64>,
     malformed: HashMap<Malformed, u64>,
+    /// Malformed frames per UTC hour (hours since the epoch): reports count them per period.
+    pub malformed_hours: BTreeMap<i64, u64>,
     unsupported: HashMap<u32, u64>,
 }
 
@@ -34,8 +38,12 @@ impl FrameCounts {
         *self.non_ip.entry(kind).or_default() += 1;
     }
 
-    pub fn malformed(&mut self, reason: Malformed) {
+    pub fn malformed(&mut self, ts_ns: i64, reason: Malformed) {
         *self.malformed.entry(reason).or_default() += 1;
+        *self
+            .malformed_hours
+            .entry(ts_ns.div_euclid(NS_PER_HOUR))
+            .or_default() += 1;
     }
 
     pub fn unsupported_link(&mut self, linktype: u32) {

@@ -291,7 +291,7 @@ fn copy_packets(
                 }
             }
             Decoded::NonIp(kind) => counts.non_ip(kind),
-            Decoded::Malformed(reason) => counts.malformed(reason),
+            Decoded::Malformed(reason) => counts.malformed(frame.ts_ns, reason),
         }
     };
     flush(&mut rows, txn, progress)?;
@@ -339,6 +339,7 @@ impl FrameCounts {
             later_fragments: self.later_fragments,
             non_ip: self.non_ip_labels(),
             malformed: self.malformed_labels(),
+            malformed_hours: self.malformed_hours.clone(),
             unsupported_link: self.unsupported_labels(),
             first_ts_ns: self.first_ts_ns,
             last_ts_ns: self.last_ts_ns,

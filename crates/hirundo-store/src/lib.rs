@@ -23,6 +23,7 @@
 mod columns;
 pub mod log;
 mod query;
+mod rollup;
 mod schema;
 mod stats;
 mod writer;
@@ -33,7 +34,8 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use log::{AddFile, Commit, FileEntry, FileStatus};
-pub use query::{print_batches, AddressLookup, OutputFormat, TextTable};
+pub use query::{print_batches, AddressLookup, OutputFormat, Reader, TextTable};
+pub use rollup::{rollup_schema, ROLLUP_TABLES};
 pub use schema::{packets_schema, PacketRow, RowContext, BATCH_ROWS};
 pub use stats::{SensorStats, Stats};
 pub use writer::{Committed, Transaction};

@@ -31,7 +31,7 @@ pub struct Commit {
     pub writer: String,
     /// Capture files this commit ingests.
     pub files: Vec<FileEntry>,
-    /// Data files this commit adds to the `packets` table.
+    /// Data files this commit adds to the `packets` table and the rollups.
     pub add: Vec<AddFile>,
 }
 
@@ -72,6 +72,10 @@ pub struct FileEntry {
     pub non_ip: BTreeMap<String, u64>,
     /// Malformed IP frames per reason.
     pub malformed: BTreeMap<String, u64>,
+    /// Malformed IP frames per UTC hour (hours since the epoch), so that a report counts
+    /// those of its period; absent in stores written before reports.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub malformed_hours: BTreeMap<i64, u64>,
     /// Frames on link types we do not decode, per link type ("linktype 105").
     pub unsupported_link: BTreeMap<String, u64>,
     /// Timestamps of the first and last stored packets (ns since the epoch, UTC).
@@ -93,7 +97,7 @@ impl FileEntry {
     }
 }
 
-/// A data file of the `packets` table.
+/// A data file of a table (`packets` or a rollup): the table is the path's first component.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct AddFile {
     /// Path relative to the store root, e.g. `packets/day=2019-10-01/<txn>-0.parquet`.

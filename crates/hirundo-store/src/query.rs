@@ -16,7 +16,7 @@ use std::sync::Arc;
 use arrow::array::{
     ArrayRef, AsArray, RecordBatch, StringArray, TimestampNanosecondArray, UInt64Array,
 };
-use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -26,7 +26,8 @@ use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility}
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 
-use crate::log::{Commit, FileEntry};
+use crate::log::{AddFile, Commit, FileEntry};
+use crate::rollup::{rollup_schema, ROLLUP_TABLES};
 use crate::schema::{packets_schema, TS_ZONE};
 use crate::writer::pending_path;
 use crate::{Store, StoreError};
@@ -61,30 +62,52 @@ impl Store {
         functions: &[(&str, AddressLookup)],
         tables: Vec<TextTable>,
     ) -> Result<Vec<RecordBatch>, StoreError> {
+        let reader = self.reader(None)?;
+        for (name, lookup) in functions {
+            reader.add_function(name, lookup.clone());
+        }
+        for table in tables {
+            reader.add_table(table)?;
+        }
+        reader.sql(sql)
+    }
+
+    /// A reader for many queries over the data committed now. With `days` (UTC days,
+    /// `YYYY-MM-DD`, inclusive), the `packets` and rollup tables hold only those days' files:
+    /// the cheapest pruning there is, done before any file is opened.
+    pub fn reader(&self, days: Option<(&str, &str)>) -> Result<Reader, StoreError> {
         let commits = self.commits()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| StoreError::io(self.root(), e))?;
-        runtime.block_on(async {
-            let ctx = self.session(&commits)?;
-            for (name, lookup) in functions {
-                ctx.register_udf(address_function(name, lookup.clone()));
-            }
-            for (name, columns, rows) in tables {
-                ctx.register_table(name, Arc::new(text_table(columns, rows)?))?;
-            }
-            Ok(ctx.sql(sql).await?.collect().await?)
-        })
+        let ctx = runtime.block_on(async { self.session(&commits, days) })?;
+        Ok(Reader { runtime, ctx })
     }
 
-    fn session(&self, commits: &[Commit]) -> Result<SessionContext, StoreError> {
+    fn session(
+        &self,
+        commits: &[Commit],
+        days: Option<(&str, &str)>,
+    ) -> Result<SessionContext, StoreError> {
         let config = SessionConfig::new()
             .with_target_partitions(2)
             .with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
-        ctx.register_table("packets", self.packets_table(commits)?)?;
+        let in_days = |add: &&AddFile| {
+            days.is_none_or(|(first, last)| (first..=last).contains(&add.day.as_str()))
+        };
+        let adds: Vec<&AddFile> = commits
+            .iter()
+            .flat_map(|c| &c.add)
+            .filter(in_days)
+            .collect();
+        ctx.register_table("packets", self.table(&adds, "packets", packets_schema())?)?;
+        for name in ROLLUP_TABLES {
+            let schema = rollup_schema(name).expect("every rollup has a schema");
+            ctx.register_table(name, self.table(&adds, name, schema)?)?;
+        }
         let files: Vec<(u64, &FileEntry)> = commits
             .iter()
             .flat_map(|c| c.files.iter().map(move |f| (c.version, f)))
@@ -94,12 +117,18 @@ impl Store {
         Ok(ctx)
     }
 
-    /// The committed data files as one listing table. A file still under its pending name
-    /// (its writer died between commit and rename, and this process may not write) is read
-    /// there.
-    fn packets_table(&self, commits: &[Commit]) -> Result<Arc<dyn TableProvider>, StoreError> {
+    /// The committed data files of table `name` (the first component of their paths) as one
+    /// listing table. A file still under its pending name (its writer died between commit
+    /// and rename, and this process may not write) is read there.
+    fn table(
+        &self,
+        adds: &[&AddFile],
+        name: &str,
+        schema: SchemaRef,
+    ) -> Result<Arc<dyn TableProvider>, StoreError> {
+        let prefix = format!("{name}/");
         let mut urls = Vec::new();
-        for add in commits.iter().flat_map(|c| &c.add) {
+        for add in adds.iter().filter(|a| a.path.starts_with(&prefix)) {
             let path = self.root().join(&add.path);
             let path = if path.exists() {
                 path
@@ -110,14 +139,58 @@ impl Store {
             urls.push(ListingTableUrl::parse(path.to_string_lossy())?);
         }
         if urls.is_empty() {
-            return Ok(Arc::new(MemTable::try_new(packets_schema(), vec![vec![]])?));
+            return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
         }
         let options =
             ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension("");
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
-            .with_schema(packets_schema());
+            .with_schema(schema);
         Ok(Arc::new(ListingTable::try_new(config)?))
+    }
+}
+
+/// Queries over one snapshot of the store, with the caller's functions and tables.
+pub struct Reader {
+    runtime: tokio::runtime::Runtime,
+    ctx: SessionContext,
+}
+
+impl Reader {
+    /// Adds `name(address_text)`: see [`Store::query_with`].
+    pub fn add_function(&self, name: &str, lookup: AddressLookup) {
+        self.ctx.register_udf(address_function(name, lookup));
+    }
+
+    /// Adds a table of text columns.
+    pub fn add_table(&self, (name, columns, rows): TextTable) -> Result<(), StoreError> {
+        self.ctx
+            .register_table(name, Arc::new(text_table(columns, rows)?))?;
+        Ok(())
+    }
+
+    /// Runs one SQL statement.
+    pub fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, StoreError> {
+        self.runtime
+            .block_on(async { Ok(self.ctx.sql(sql).await?.collect().await?) })
+    }
+
+    /// Runs one SQL statement and hands its result to `each` batch by batch, as they are
+    /// made: memory stays at a few batches whatever the size of the result.
+    pub fn for_each_batch<E: From<StoreError>>(
+        &self,
+        sql: &str,
+        mut each: impl FnMut(&RecordBatch) -> Result<(), E>,
+    ) -> Result<(), E> {
+        use futures::StreamExt;
+        self.runtime.block_on(async {
+            let frame = self.ctx.sql(sql).await.map_err(StoreError::from)?;
+            let mut stream = frame.execute_stream().await.map_err(StoreError::from)?;
+            while let Some(batch) = stream.next().await {
+                each(&batch.map_err(StoreError::from)?)?;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use arrow::datatypes::{
     UInt16Type, UInt32Type, UInt8Type,
 };
 use hirundo_enrich::{kind, service, tool, Enricher, TrafficKind};
-use hirundo_geo::AsInfo;
+use hirundo_geo::{AsInfo, CountryCode};
 use hirundo_wire::{Fragment, PacketRepr};
 
 use crate::columns::{Fixed, Text};
@@ -42,14 +42,15 @@ pub struct RowContext {
     pub enricher: Option<Arc<Enricher>>,
 }
 
-/// Rows on their way into columns, with what several columns need computed once: the
-/// sources, their traffic kinds and autonomous systems (each column is built on its own
+/// Rows on their way into columns, with what several columns (and the rollups) need computed
+/// once: the sources, their traffic kinds, countries and autonomous systems (each column is built on its own
 /// thread; the first to ask computes, the others wait for it).
 pub(crate) struct Batch<'a> {
     pub(crate) rows: &'a [PacketRow],
     pub(crate) context: &'a RowContext,
     sources: OnceLock<Vec<IpAddr>>,
     kinds: OnceLock<Vec<TrafficKind>>,
+    countries: OnceLock<Option<Vec<Option<CountryCode>>>>,
     autonomous_systems: OnceLock<Option<Vec<Option<AsInfo<'a>>>>>,
 }
 
@@ -60,6 +61,7 @@ impl<'a> Batch<'a> {
             context,
             sources: OnceLock::new(),
             kinds: OnceLock::new(),
+            countries: OnceLock::new(),
             autonomous_systems: OnceLock::new(),
         }
     }
@@ -69,7 +71,17 @@ impl<'a> Batch<'a> {
             .get_or_init(|| self.rows.iter().map(|r| r.packet.src).collect())
     }
 
-    fn kinds(&self) -> &[TrafficKind] {
+    /// The sources' countries, or None when the transaction is not enriched.
+    pub(crate) fn countries(&self) -> Option<&[Option<CountryCode>]> {
+        self.countries
+            .get_or_init(|| {
+                let enricher = self.context.enricher.as_deref()?;
+                Some(enricher.countries(self.sources()))
+            })
+            .as_deref()
+    }
+
+    pub(crate) fn kinds(&self) -> &[TrafficKind] {
         self.kinds.get_or_init(|| {
             self.rows
                 .iter()
@@ -203,14 +215,15 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         column("file_hash", 52, Utf8, false, |b| {
             constant(b.rows, &b.context.file_hash)
         }),
-        column("src_country", 200, Utf8, true, |b| {
-            enriched(b, |enricher| {
+        column("src_country", 200, Utf8, true, |b| match b.countries() {
+            Some(countries) => {
                 let mut text = Text::nullable(b.rows.len(), b.rows.len() * 2);
-                for country in enricher.countries(b.sources()) {
+                for country in countries {
                     text.push_option(country.as_ref().map(|c| c.as_str()));
                 }
                 text.finish()
-            })
+            }
+            None => new_null_array(&Utf8, b.rows.len()),
         }),
         column("src_asn", 60, UInt32, true, |b| {
             autonomous_systems(b, &UInt32, |found| {
@@ -307,14 +320,8 @@ fn labels(
     batch: &Batch<'_>,
     label: impl Fn(usize, &PacketRow) -> Option<&'static str>,
 ) -> ArrayRef {
-    enriched(batch, |_| names(batch.rows, label))
-}
-
-/// A text column that `build` makes with the enricher, or all NULL when the transaction
-/// is not enriched.
-fn enriched(batch: &Batch<'_>, build: impl FnOnce(&Enricher) -> ArrayRef) -> ArrayRef {
-    match batch.context.enricher.as_deref() {
-        Some(enricher) => build(enricher),
+    match batch.context.enricher {
+        Some(_) => names(batch.rows, label),
         None => new_null_array(&DataType::Utf8, batch.rows.len()),
     }
 }

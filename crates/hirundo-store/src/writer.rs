@@ -22,6 +22,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::log::{sync_dir, AddFile, Commit, FileEntry};
+use crate::rollup::DayRollup;
 use crate::schema::{packets_schema, Batch, PacketRow, RowContext, BUILD_ORDER, COLUMNS};
 use crate::{Store, StoreError};
 
@@ -178,6 +179,9 @@ struct DayPart {
     group_rows: usize,
     groups: usize,
     pending: PathBuf,
+    /// Counts of this day's rows for the rollup tables, written beside the packets.
+    rollup: Mutex<DayRollup>,
+    day: i64,
 }
 
 impl Encoder {
@@ -228,7 +232,8 @@ impl Encoder {
 
     fn close(&mut self, day: i64) -> Result<(), StoreError> {
         if let Some(part) = self.open.remove(&day) {
-            self.done.push(part.finish()?);
+            self.done
+                .extend(part.finish(&self.root, &self.context.sensor)?);
         }
         Ok(())
     }
@@ -356,6 +361,8 @@ impl DayPart {
             group_rows: 0,
             groups: 0,
             pending,
+            rollup: Mutex::default(),
+            day,
         })
     }
 
@@ -376,8 +383,13 @@ impl DayPart {
         }
         let columns = self.columns.as_ref().expect("row group just opened");
         let batch = Batch::new(rows, context);
-        encode_in_parallel(columns.len(), |k| {
-            let i = BUILD_ORDER[k];
+        // Task 0 adds the batch to the rollups, alongside the columns; it costs about as much
+        // as the costliest column, so it starts first.
+        encode_in_parallel(columns.len() + 1, |k| {
+            let Some(&i) = k.checked_sub(1).map(|k| &BUILD_ORDER[k]) else {
+                self.rollup.lock().expect("one rollup task").add(&batch);
+                return Ok(());
+            };
             let column = &COLUMNS[i];
             let array = (column.build)(&batch);
             let mut writer = columns[i]
@@ -439,12 +451,15 @@ impl DayPart {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<AddFile, StoreError> {
+    /// Closes the packets file and writes the day's rollups; returns all their entries.
+    fn finish(mut self, root: &Path, sensor: &str) -> Result<Vec<AddFile>, StoreError> {
         self.close_row_group()?;
         let DayPart {
             mut add,
             file,
             pending,
+            rollup,
+            day,
             ..
         } = self;
         let file = file
@@ -455,7 +470,15 @@ impl DayPart {
             .metadata()
             .map_err(|e| StoreError::io(&pending, e))?
             .len();
-        Ok(add)
+        let name = Path::new(&add.path)
+            .file_name()
+            .expect("packets file name")
+            .to_string_lossy()
+            .into_owned();
+        let rollup = rollup.into_inner().expect("rollup lock");
+        let mut adds = rollup.write(root, day, &name, sensor)?;
+        adds.insert(0, add);
+        Ok(adds)
     }
 }
 
@@ -515,7 +538,7 @@ fn split_by_day(rows: Vec<PacketRow>) -> Vec<(i64, Vec<PacketRow>)> {
 }
 
 /// `YYYY-MM-DD` of a day number since the epoch.
-fn day_label(day: i64) -> String {
+pub(crate) fn day_label(day: i64) -> String {
     DateTime::from_timestamp(day * 86_400, 0)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| format!("out-of-range-{day}"))

@@ -1,13 +1,18 @@
 //! `hirundo demo`: the main job on a fresh machine. It simulates the built-in scenario (two
-//! quarters, two sensors, planted events), ingests it and shows what an analyst asks first.
-//! Later issues grow it into the full quarterly report and dashboard.
+//! quarters, two sensors, planted events), ingests it and writes the quarterly report of the
+//! second quarter in every format and both languages.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use hirundo_ingest::SensorRule;
-use hirundo_store::{OutputFormat, Store};
+use hirundo_store::Store;
+
+/// The built-in scenario's second quarter: its first is the previous period.
+const DEMO_PERIOD: &str = "2026Q3";
+/// The built-in scenario's sensors are in Japan.
+const DEMO_ZONE: &str = "Asia/Tokyo";
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -18,10 +23,6 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 0.2)]
     scale: f64,
 }
-
-const TOP_PORTS: &str = "SELECT CASE protocol WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' END AS proto, \
-    dst_port, count(*) AS packets, count(DISTINCT src) AS sources \
-    FROM packets WHERE dst_port IS NOT NULL GROUP BY 1, 2 ORDER BY packets DESC LIMIT 10";
 
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let captures = args.dir.join("captures");
@@ -43,18 +44,24 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     let store = Store::open(&db)?;
     print!("{}", crate::stats::render(&store.stats()?));
-    println!("\nTop destination ports ({TOP_PORTS}):");
-    hirundo_store::print_batches(
-        &store.query(TOP_PORTS)?,
-        OutputFormat::Table,
-        &mut std::io::stdout().lock(),
-    )?;
+    let out = args.dir.join("report");
+    crate::report::write_demo_report(&db, DEMO_PERIOD, DEMO_ZONE, &out)?;
+    println!("\nThe report of {DEMO_PERIOD} ({DEMO_ZONE} days), in English and Japanese:");
+    for name in [
+        "report.en.html",
+        "report.ja.html",
+        "report.en.md",
+        "report.ja.md",
+        "report.json",
+    ] {
+        println!("  {}", out.join(name).display());
+    }
     println!(
-        "\nWhat was planted: {}",
+        "What was planted: {}",
         captures.join("truth.json").display()
     );
     println!(
-        "Explore further: hirundo --db {} query \"SELECT ...\"",
+        "Explore further: hirundo --db {} report --period 2026Q2 --tz {DEMO_ZONE} --format md",
         db.display()
     );
     Ok(code)

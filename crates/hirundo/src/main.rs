@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod ingest;
 mod progress;
+mod report;
 mod scanners;
 mod simulate;
 mod stats;
@@ -46,6 +47,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
         format: StatsFormat,
     },
+    /// The periodic report: rankings, events, focus ports, scanners, fingerprints, victims.
+    Report(report::ReportArgs),
     /// Benchmarks: synthetic captures and single-core decoding rates.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -102,6 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             hirundo_store::print_batches(&batches, format, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report(args) => report::run(&cli.db, args).map(|()| ExitCode::SUCCESS),
         Command::Bench(command) => bench::run(command).map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(args),
         Command::Simulate(args) => simulate::run(args),
