@@ -107,14 +107,37 @@ fn store_root() -> PathBuf {
     root
 }
 
-/// `hirundo report ARGS --format json`, parsed.
-fn report(db: &Path, args: &[&str]) -> Report {
+/// `hirundo report ARGS`, timed; its standard output.
+fn report_output(db: &Path, args: &[&str]) -> String {
     let mut all = vec!["report"];
     all.extend_from_slice(args);
     let started = Instant::now();
     let out = hirundo_ok(db, &all);
     eprintln!("report {args:?}: {:.1} s", started.elapsed().as_secs_f64());
+    out
+}
+
+/// `hirundo report ARGS --format json`, parsed.
+fn report(db: &Path, args: &[&str]) -> Report {
+    let out = report_output(db, args);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad report JSON: {e}\n{out}"))
+}
+
+/// The arguments of the 2026Q3 report (Tokyo days, the research networks, JP as home),
+/// then `extra`.
+fn q3_args<'a>(scanners: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--period",
+        "2026Q3",
+        "--tz",
+        ZONE,
+        "--scanners",
+        scanners,
+        "--home",
+        "JP",
+    ];
+    args.extend_from_slice(extra);
+    args
 }
 
 /// 2026Q3 with every file written: `--out DIR`; its report.json serves as the Q3 report.
@@ -130,26 +153,10 @@ fn q3() -> &'static Q3 {
     Q3.get_or_init(|| {
         let f = fixture();
         let out = tempfile::tempdir().unwrap();
-        let started = Instant::now();
-        let printed = hirundo_ok(
+        let scanners = f.scanners.to_str().unwrap();
+        let printed = report_output(
             &f.db,
-            &[
-                "report",
-                "--period",
-                "2026Q3",
-                "--tz",
-                ZONE,
-                "--scanners",
-                f.scanners.to_str().unwrap(),
-                "--home",
-                "JP",
-                "--out",
-                out.path().to_str().unwrap(),
-            ],
-        );
-        eprintln!(
-            "report 2026Q3 --out: {:.1} s",
-            started.elapsed().as_secs_f64()
+            &q3_args(scanners, &["--out", out.path().to_str().unwrap()]),
         );
         let listed = printed.lines().map(PathBuf::from).collect();
         let json = std::fs::read(out.path().join("report.json")).unwrap();
@@ -930,28 +937,10 @@ fn written_html_renders_in_a_browser() {
 fn japanese_markdown_marks_ports_and_countries_new_to_the_top_ten() {
     let f = fixture();
     let q3 = q3();
-    let started = Instant::now();
-    let md = hirundo_ok(
+    let scanners = f.scanners.to_str().unwrap();
+    let md = report_output(
         &f.db,
-        &[
-            "report",
-            "--period",
-            "2026Q3",
-            "--tz",
-            ZONE,
-            "--scanners",
-            f.scanners.to_str().unwrap(),
-            "--home",
-            "JP",
-            "--format",
-            "md",
-            "--lang",
-            "ja",
-        ],
-    );
-    eprintln!(
-        "report 2026Q3 --format md --lang ja: {:.1} s",
-        started.elapsed().as_secs_f64()
+        &q3_args(scanners, &["--format", "md", "--lang", "ja"]),
     );
     let written = std::fs::read_to_string(q3.out.path().join("report.ja.md")).unwrap();
     assert_eq!(md, written, "--format md --lang ja vs --out's report.ja.md");
