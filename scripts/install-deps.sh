@@ -3,7 +3,8 @@
 # Idempotent: quick when everything is already there.
 set -euo pipefail
 apt_packages=(mold tshark tcpdump wireshark-common tcpreplay nfdump zstd gzip util-linux time mmdb-bin
-  zmap masscan nmap hping3 dnsmasq-base iproute2 openssl chromium fonts-ipafont-gothic)
+  zmap masscan nmap hping3 dnsmasq-base iproute2 openssl chromium fonts-ipafont-gothic
+  libpcap-dev curl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

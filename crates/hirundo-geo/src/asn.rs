@@ -58,7 +58,7 @@ struct AsnRecord<'a> {
 
 impl<'a> AsnRecord<'a> {
     /// The record's AS, if it names a number (an organisation may be missing).
-    fn as_info(self) -> Option<AsInfo<'a>> {
+    fn into_info(self) -> Option<AsInfo<'a>> {
         Some(AsInfo {
             number: self.autonomous_system_number?,
             name: self.autonomous_system_organization.unwrap_or(""),
@@ -143,7 +143,7 @@ impl AsnDb {
         let source = path.display().to_string();
         let mut names = Names::default();
         let ranges = walk_v4(&reader, &source, |found| {
-            let as_info = found.decode::<AsnRecord>()?.and_then(AsnRecord::as_info);
+            let as_info = found.decode::<AsnRecord>()?.and_then(AsnRecord::into_info);
             Ok(as_info.map(|a| (a.number, names.id(a.name))))
         })?;
         Ok(AsnDb {
@@ -242,5 +242,5 @@ fn maxmind_lookup(reader: &Reader<Source>, addr: IpAddr) -> Option<AsInfo<'_>> {
         .ok()?
         .decode::<AsnRecord>()
         .ok()??
-        .as_info()
+        .into_info()
 }

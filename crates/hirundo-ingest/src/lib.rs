@@ -13,7 +13,6 @@
 //! }
 //! ```
 
-mod counts;
 mod discover;
 
 use std::fmt;
@@ -26,11 +25,10 @@ pub use hirundo_enrich::Enricher;
 use hirundo_store::{
     FileEntry, FileStatus, PacketRow, RowContext, Store, StoreError, Transaction, BATCH_ROWS,
 };
-use hirundo_wire::{decode, Decoded, LinkType};
 use serde::Serialize;
 
-pub use counts::FrameCounts;
 pub use discover::{discover, DiscoverError, Input, SensorRule};
+pub use hirundo_batch::{FrameCounts, FrameDecoder};
 
 /// Receives progress while files are ingested (a progress bar, log lines, or nothing).
 pub trait Progress {
@@ -208,9 +206,8 @@ fn store_file(
             }
         }
     };
-    let mut entry = counts.into_entry(hash, input, format, damage.as_ref());
-    entry.geoip = enricher.map(|e| e.geo_info().to_string());
-    entry.asn = enricher.and_then(|e| e.asn_info());
+    let mut entry = file_entry(&counts, hash, input, format, damage.as_ref());
+    entry.set_enricher(enricher.map(|e| e.as_ref()));
     let outcome_counts = (
         entry.packets,
         entry.frames,
@@ -257,45 +254,28 @@ fn copy_packets(
     txn: &mut Transaction<'_>,
     progress: &dyn Progress,
 ) -> Result<(FrameCounts, Option<CaptureError>), StoreError> {
-    let mut counts = FrameCounts::default();
+    let mut decoder = FrameDecoder::default();
     let mut rows = Vec::with_capacity(BATCH_ROWS);
-    let mut link_cache: Option<(u32, Option<LinkType>)> = None;
     let damage = loop {
         let frame = match reader.next_frame() {
             Ok(Some(frame)) => frame,
             Ok(None) => break None,
             Err(e) => break Some(e),
         };
-        counts.frames += 1;
-        let link = match link_cache {
-            Some((linktype, link)) if linktype == frame.linktype => link,
-            _ => {
-                let link = LinkType::from_linktype(frame.linktype);
-                link_cache = Some((frame.linktype, link));
-                link
+        if let Some(packet) =
+            decoder.decode(frame.ts_ns, frame.linktype, frame.data, frame.orig_len)
+        {
+            rows.push(PacketRow {
+                ts_ns: frame.ts_ns,
+                packet,
+            });
+            if rows.len() == BATCH_ROWS {
+                flush(&mut rows, txn, progress)?;
             }
-        };
-        let Some(link) = link else {
-            counts.unsupported_link(frame.linktype);
-            continue;
-        };
-        match decode(link, frame.data, frame.orig_len) {
-            Decoded::Packet(packet) => {
-                counts.packet(frame.ts_ns, &packet);
-                rows.push(PacketRow {
-                    ts_ns: frame.ts_ns,
-                    packet,
-                });
-                if rows.len() == BATCH_ROWS {
-                    flush(&mut rows, txn, progress)?;
-                }
-            }
-            Decoded::NonIp(kind) => counts.non_ip(kind),
-            Decoded::Malformed(reason) => counts.malformed(frame.ts_ns, reason),
         }
     };
     flush(&mut rows, txn, progress)?;
-    Ok((counts, damage))
+    Ok((decoder.take_counts(), damage))
 }
 
 /// Hands the gathered rows to the writer and starts a new batch.
@@ -313,38 +293,21 @@ fn flush(
     Ok(())
 }
 
-impl FrameCounts {
-    fn into_entry(
-        self,
-        hash: &str,
-        input: &Input,
-        format: String,
-        damage: Option<&CaptureError>,
-    ) -> FileEntry {
-        let bytes = std::fs::metadata(&input.path).map(|m| m.len()).unwrap_or(0);
-        FileEntry {
-            hash: hash.to_owned(),
-            path: input.path.display().to_string(),
-            bytes,
-            sensor: input.sensor.clone(),
-            status: if damage.is_some() {
-                FileStatus::Partial
-            } else {
-                FileStatus::Complete
-            },
-            error: damage.map(|e| e.to_string()),
-            format,
-            frames: self.frames,
-            packets: self.packets,
-            later_fragments: self.later_fragments,
-            non_ip: self.non_ip_labels(),
-            malformed: self.malformed_labels(),
-            malformed_hours: self.malformed_hours.clone(),
-            unsupported_link: self.unsupported_labels(),
-            first_ts_ns: self.first_ts_ns,
-            last_ts_ns: self.last_ts_ns,
-            geoip: None,
-            asn: None,
-        }
-    }
+/// The store's record of one file: its counts, and whether it was read whole.
+fn file_entry(
+    counts: &FrameCounts,
+    hash: &str,
+    input: &Input,
+    format: String,
+    damage: Option<&CaptureError>,
+) -> FileEntry {
+    FileEntry::counted(
+        hash.to_owned(),
+        input.path.display().to_string(),
+        std::fs::metadata(&input.path).map(|m| m.len()).unwrap_or(0),
+        input.sensor.clone(),
+        format,
+        counts.accounting(),
+        damage.map(|e| e.to_string()),
+    )
 }

@@ -99,7 +99,7 @@ pub fn simulate(
         std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         for (d, day) in scenario.days().enumerate() {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(((s as u64) << 32) | d as u64 + 1);
+            rng.set_stream(((s as u64) << 32) | (d as u64 + 1));
             let run = DayRun {
                 scenario,
                 world: &world,

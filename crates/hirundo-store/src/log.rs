@@ -91,9 +91,63 @@ pub struct FileEntry {
 }
 
 impl FileEntry {
+    /// The entry of a capture file or sensor batch (`hash` its idempotency key) whose frames
+    /// `accounting` counts; `error` is the damage that stopped reading a partial file.
+    pub fn counted(
+        hash: String,
+        path: String,
+        bytes: u64,
+        sensor: String,
+        format: String,
+        accounting: hirundo_batch::Accounting,
+        error: Option<String>,
+    ) -> FileEntry {
+        let hirundo_batch::Accounting {
+            frames,
+            packets,
+            later_fragments,
+            first_ts_ns,
+            last_ts_ns,
+            non_ip,
+            malformed,
+            malformed_hours,
+            unsupported_link,
+        } = accounting;
+        FileEntry {
+            hash,
+            path,
+            bytes,
+            sensor,
+            status: if error.is_some() {
+                FileStatus::Partial
+            } else {
+                FileStatus::Complete
+            },
+            error,
+            format,
+            frames,
+            packets,
+            later_fragments,
+            non_ip,
+            malformed,
+            malformed_hours,
+            unsupported_link,
+            first_ts_ns,
+            last_ts_ns,
+            geoip: None,
+            asn: None,
+        }
+    }
+
     /// Total malformed frames.
     pub fn malformed_total(&self) -> u64 {
         self.malformed.values().sum()
+    }
+
+    /// Records which databases labelled the rows (`None`: stored without labels).
+    pub fn set_enricher(&mut self, enricher: Option<&hirundo_enrich::Enricher>) {
+        self.geoip = enricher.map(|e| e.geo_info().to_string());
+        self.asn = enricher.and_then(|e| e.asn_info());
     }
 }
 

@@ -43,6 +43,12 @@ pub struct SensorStats {
     pub malformed: u64,
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,
+    /// Batches a live sensor delivered through a collector.
+    pub batches: u64,
+    /// When the collector committed the sensor's last batch (RFC 3339): a live sensor whose
+    /// last batch is old has gone silent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_batch_at: Option<String>,
 }
 
 impl Store {
@@ -95,6 +101,10 @@ impl Stats {
                 sensor.files += 1;
                 sensor.packets += file.packets;
                 sensor.malformed += file.malformed_total();
+                if file.format == hirundo_batch::FORMAT {
+                    sensor.batches += 1;
+                    sensor.last_batch_at = Some(commit.committed_at.clone());
+                }
                 widen(
                     &mut sensor.first_ts_ns,
                     &mut sensor.last_ts_ns,

@@ -46,15 +46,25 @@ pub struct Committed {
 pub struct Transaction<'s> {
     store: &'s Store,
     txn: String,
-    sender: Option<SyncSender<Vec<PacketRow>>>,
+    sender: Option<SyncSender<Rows>>,
     worker: Option<JoinHandle<Result<Vec<AddFile>, StoreError>>>,
     files: Vec<FileEntry>,
+    /// What the next rows share; replaced by [`next_file`](Self::next_file).
+    context: Arc<RowContext>,
 }
+
+/// Rows on their way to the encoder, with what they share.
+type Rows = (Arc<RowContext>, Vec<PacketRow>);
 
 impl<'s> Transaction<'s> {
     pub(crate) fn new(store: &'s Store, txn: String, context: RowContext) -> Self {
         let (sender, receiver) = sync_channel(QUEUE_DEPTH);
-        let encoder = Encoder::new(store.root().to_path_buf(), txn.clone(), context);
+        let context = Arc::new(context);
+        let encoder = Encoder::new(
+            store.root().to_path_buf(),
+            txn.clone(),
+            context.sensor.clone(),
+        );
         let worker = std::thread::Builder::new()
             .name("parquet-encoder".into())
             .spawn(move || encoder.run(receiver))
@@ -65,13 +75,24 @@ impl<'s> Transaction<'s> {
             sender: Some(sender),
             worker: Some(worker),
             files: Vec::new(),
+            context,
         }
+    }
+
+    /// Rows written from now on come from the capture file (or sensor batch) whose short hash
+    /// is `file_hash`: one transaction can then carry several batches of its sensor.
+    pub fn next_file(&mut self, file_hash: String) {
+        self.context = Arc::new(RowContext {
+            sensor: self.context.sensor.clone(),
+            file_hash,
+            enricher: self.context.enricher.clone(),
+        });
     }
 
     /// Queues a batch of `packets` rows; blocks while the encoder is [`QUEUE_DEPTH`] behind.
     pub fn write(&mut self, rows: Vec<PacketRow>) -> Result<(), StoreError> {
         let sender = self.sender.as_ref().expect("sender lives until commit");
-        if sender.send(rows).is_err() {
+        if sender.send((Arc::clone(&self.context), rows)).is_err() {
             // The encoder stopped early: its result says why.
             return Err(self.join_worker().err().unwrap_or(StoreError::EncoderGone));
         }
@@ -160,8 +181,8 @@ pub(crate) fn pending_path(final_path: &Path) -> PathBuf {
 struct Encoder {
     root: PathBuf,
     txn: String,
-    /// Shared with each write, which borrows a day part of `open` mutably meanwhile.
-    context: Arc<RowContext>,
+    /// Every row of a transaction is of this sensor: the rollups are written per sensor.
+    sensor: String,
     open: BTreeMap<i64, DayPart>,
     done: Vec<AddFile>,
     parts: usize,
@@ -185,11 +206,11 @@ struct DayPart {
 }
 
 impl Encoder {
-    fn new(root: PathBuf, txn: String, context: RowContext) -> Self {
+    fn new(root: PathBuf, txn: String, sensor: String) -> Self {
         Encoder {
             root,
             txn,
-            context: Arc::new(context),
+            sensor,
             open: BTreeMap::new(),
             done: Vec::new(),
             parts: 0,
@@ -197,8 +218,10 @@ impl Encoder {
         }
     }
 
-    fn run(mut self, batches: Receiver<Vec<PacketRow>>) -> Result<Vec<AddFile>, StoreError> {
-        let result = batches.iter().try_for_each(|batch| self.write(batch));
+    fn run(mut self, batches: Receiver<Rows>) -> Result<Vec<AddFile>, StoreError> {
+        let result = batches
+            .iter()
+            .try_for_each(|(context, rows)| self.write(rows, &context));
         let closed = self.close_all();
         match result.and(closed) {
             Ok(()) => Ok(std::mem::take(&mut self.done)),
@@ -209,10 +232,9 @@ impl Encoder {
         }
     }
 
-    fn write(&mut self, rows: Vec<PacketRow>) -> Result<(), StoreError> {
-        let context = Arc::clone(&self.context);
+    fn write(&mut self, rows: Vec<PacketRow>, context: &RowContext) -> Result<(), StoreError> {
         for (day, rows) in split_by_day(rows) {
-            self.part_for(day)?.write(&rows, &context)?;
+            self.part_for(day)?.write(&rows, context)?;
         }
         Ok(())
     }
@@ -232,8 +254,7 @@ impl Encoder {
 
     fn close(&mut self, day: i64) -> Result<(), StoreError> {
         if let Some(part) = self.open.remove(&day) {
-            self.done
-                .extend(part.finish(&self.root, &self.context.sensor)?);
+            self.done.extend(part.finish(&self.root, &self.sensor)?);
         }
         Ok(())
     }

@@ -35,7 +35,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let rule = SensorRule::FromDir(captures.clone());
     let code = crate::ingest::ingest_paths(
         &db,
-        &[captures.clone()],
+        std::slice::from_ref(&captures),
         &rule,
         None,
         Some(hirundo_ingest::Enricher::new(
@@ -43,7 +43,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         )?),
     )?;
     let store = Store::open(&db)?;
-    print!("{}", crate::stats::render(&store.stats()?));
+    print!("{}", crate::stats::render(&store.stats()?, &[]));
     let out = args.dir.join("report");
     crate::report::write_demo_report(&db, DEMO_PERIOD, DEMO_ZONE, &out)?;
     println!("\nThe report of {DEMO_PERIOD} ({DEMO_ZONE} days), in English and Japanese:");

@@ -26,6 +26,13 @@ pub struct IngestArgs {
     /// Write the outcome of every file as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
+    #[command(flatten)]
+    enrich: EnrichArgs,
+}
+
+/// How packets are labelled: shared by `ingest` and `collector`.
+#[derive(Args)]
+pub struct EnrichArgs {
     /// MaxMind-format country or city database for `src_country` (GeoLite2, DB-IP, ...);
     /// default: the embedded geo-whois-asn-country database.
     #[arg(long, value_name = "FILE", env = "HIRUNDO_GEOIP")]
@@ -46,31 +53,35 @@ pub fn run(db: &Path, args: IngestArgs) -> anyhow::Result<ExitCode> {
         Some(root) => SensorRule::FromDir(root.clone()),
         None => SensorRule::Fixed(args.sensor.clone()),
     };
-    let enricher = if args.no_enrich {
-        None
-    } else {
-        Some(enricher(&args)?)
-    };
     ingest_paths(
         db,
         &args.paths,
         &rule,
         args.summary_json.as_deref(),
-        enricher,
+        args.enrich.enricher()?,
     )
 }
 
-/// The enricher the options ask for.
-fn enricher(args: &IngestArgs) -> anyhow::Result<Enricher> {
-    let geo = match &args.geoip {
-        Some(path) => GeoDb::open(path)?,
-        None => GeoDb::embedded(),
-    };
-    let enricher = Enricher::new(geo).context("reading the geolocation database")?;
-    Ok(match &args.asn {
-        Some(path) => enricher.with_asn(AsnDb::open(path, cache_dir().as_deref())?),
-        None => enricher,
-    })
+impl EnrichArgs {
+    /// The enricher the options ask for; None with `--no-enrich`.
+    pub fn enricher(&self) -> anyhow::Result<Option<Enricher>> {
+        if self.no_enrich {
+            return Ok(None);
+        }
+        self.open().map(Some)
+    }
+
+    fn open(&self) -> anyhow::Result<Enricher> {
+        let geo = match &self.geoip {
+            Some(path) => GeoDb::open(path)?,
+            None => GeoDb::embedded(),
+        };
+        let enricher = Enricher::new(geo).context("reading the geolocation database")?;
+        Ok(match &self.asn {
+            Some(path) => enricher.with_asn(AsnDb::open(path, cache_dir().as_deref())?),
+            None => enricher,
+        })
+    }
 }
 
 /// Where converted databases are kept: $XDG_CACHE_HOME/hirundo, else ~/.cache/hirundo.

@@ -1,11 +1,14 @@
 //! The `hirundo` command: parses arguments and wires the library crates together.
 
 mod bench;
+mod collector;
+mod config_file;
 mod demo;
 mod ingest;
 mod progress;
 mod report;
 mod scanners;
+mod sensor;
 mod simulate;
 mod stats;
 
@@ -46,6 +49,9 @@ enum Command {
     Stats {
         #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
         format: StatsFormat,
+        /// A live sensor whose last batch is older than this has gone silent (e.g. 15m, 2h).
+        #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = humantime::parse_duration)]
+        silent_after: std::time::Duration,
     },
     /// The periodic report: rankings, events, focus ports, scanners, fingerprints, victims.
     Report(report::ReportArgs),
@@ -59,6 +65,12 @@ enum Command {
     /// Research scanners: the registry that attributes sources, and a probe for new ones.
     #[command(subcommand)]
     Scanners(scanners::ScannersCommand),
+    /// Capture a darknet and deliver its packets to the collector (store-and-forward).
+    Sensor(sensor::SensorArgs),
+    /// Make a sensor's token and print its line for the collector's sensors file.
+    SensorToken(sensor::TokenArgs),
+    /// Receive the sensors' batches over HTTPS and write them into the store (--db).
+    Collector(collector::CollectorArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -110,11 +122,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Scanners(command) => scanners::run(command),
-        Command::Stats { format } => {
+        Command::Sensor(args) => sensor::run(args),
+        Command::SensorToken(args) => sensor::token(args),
+        Command::Collector(args) => collector::run(&cli.db, args),
+        Command::Stats {
+            format,
+            silent_after,
+        } => {
             let stats = Store::open(&cli.db)?.stats()?;
+            let silent = stats::silent_sensors(&stats, silent_after, chrono::Utc::now());
             match format {
-                StatsFormat::Text => print!("{}", stats::render(&stats)),
-                StatsFormat::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
+                StatsFormat::Text => print!("{}", stats::render(&stats, &silent)),
+                StatsFormat::Json => {
+                    let mut json = serde_json::to_value(&stats)?;
+                    json["silent_sensors"] = serde_json::to_value(&silent)?;
+                    println!("{}", serde_json::to_string_pretty(&json)?)
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

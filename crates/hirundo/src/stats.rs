@@ -2,7 +2,34 @@
 
 use std::fmt::Write;
 
+use chrono::{DateTime, Utc};
 use hirundo_store::Stats;
+use serde::Serialize;
+
+/// A live sensor that has sent nothing for longer than the threshold.
+#[derive(Debug, Serialize)]
+pub struct Silent {
+    pub sensor: String,
+    pub last_batch_at: String,
+    pub silent_seconds: i64,
+}
+
+/// The live sensors (those that delivered batches) whose last batch is older than `after`.
+pub fn silent_sensors(s: &Stats, after: std::time::Duration, now: DateTime<Utc>) -> Vec<Silent> {
+    let limit = chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX);
+    s.sensors
+        .iter()
+        .filter_map(|(name, sensor)| {
+            let last = sensor.last_batch_at.as_deref()?;
+            let silent = now - DateTime::parse_from_rfc3339(last).ok()?.with_timezone(&Utc);
+            (silent > limit).then(|| Silent {
+                sensor: name.clone(),
+                last_batch_at: last.to_owned(),
+                silent_seconds: silent.num_seconds(),
+            })
+        })
+        .collect()
+}
 
 fn time(ns: Option<i64>) -> String {
     ns.and_then(|ns| {
@@ -14,7 +41,7 @@ fn time(ns: Option<i64>) -> String {
 }
 
 /// Renders the store's totals, sensors and damaged files.
-pub fn render(s: &Stats) -> String {
+pub fn render(s: &Stats, silent: &[Silent]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -65,6 +92,24 @@ pub fn render(s: &Stats) -> String {
             sensor.files,
             time(sensor.first_ts_ns),
             time(sensor.last_ts_ns)
+        );
+        if let Some(last) = &sensor.last_batch_at {
+            let _ = writeln!(
+                out,
+                "  {:<16} live: {} batches, last at {last}",
+                "", sensor.batches
+            );
+        }
+    }
+    for s in silent {
+        let _ = writeln!(
+            out,
+            "SILENT: sensor {} sent nothing for {} (last batch at {})",
+            s.sensor,
+            humantime::format_duration(std::time::Duration::from_secs(
+                s.silent_seconds.max(0) as u64
+            )),
+            s.last_batch_at
         );
     }
     for (path, error) in &s.partial {

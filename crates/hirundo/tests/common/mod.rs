@@ -2,6 +2,9 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod lab;
+pub mod network;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Sensor and collector throughput, each beside a peer in the same run (needs root).
+#
+# 1. Capture: tcpreplay --topspeed sends a synthetic darknet capture from a "scanner" network
+#    namespace over a veth pair into a "sensor" namespace, where `hirundo sensor` captures
+#    it (its collector is away, so it decodes, batches, compresses and spools: the whole
+#    sensor path but the upload). Then tcpdump (-w /dev/null, same filter, same ring size)
+#    receives the same replay. Reported: tcpreplay's send rate, packets captured, kernel
+#    drops, CPU time and peak memory of each.
+# 2. Collector: two sensors replay a capture file each (`--read`) to one collector at once;
+#    records/s is the records stored over the time from the first send to the last
+#    acknowledgement. Peer: `hirundo ingest` of the same two files into an empty store.
+#
+# usage: scripts/bench-network.sh [PACKETS, default 3000000]
+# env:   BENCH_DIR (default /tmp/hirundo-bench/network), RING_MIB (default 256)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packets=${1:-3000000}
+dir=${BENCH_DIR:-/tmp/hirundo-bench/network}
+ring=${RING_MIB:-256}
+cargo build --release --locked -p hirundo >/dev/null
+bin=$PWD/target/release/hirundo
+mkdir -p "$dir"
+cd "$dir"
+scan=hb-scan-$$ sense=hb-sensor-$$
+cleanup() {
+  for ns in "$scan" "$sense"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+[ -s a.pcap ] || "$bin" bench synth --packets "$packets" --seed 1 --out a.pcap >/dev/null
+[ -s b.pcap ] || "$bin" bench synth --packets "$packets" --seed 2 --out b.pcap >/dev/null
+rm -rf spool db ingest-db pki && mkdir -p pki
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+  -subj "/CN=bench CA" -keyout pki/ca.key -out pki/ca.pem 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=127.0.0.1 \
+  -keyout pki/c.key -out pki/c.csr 2>/dev/null
+printf 'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n' > pki/ext
+openssl x509 -req -in pki/c.csr -CA pki/ca.pem -CAkey pki/ca.key -CAcreateserial -days 1 \
+  -extfile pki/ext -out pki/c.pem 2>/dev/null
+rm -f pki/*.token
+: > pki/sensors
+for s in bench a b; do "$bin" sensor-token "$s" --token-file "pki/$s.token" >> pki/sensors; done
+
+echo "== capture: $packets packets, tcpreplay --topspeed over veth, ring $ring MiB"
+ip netns add "$scan"; ip netns add "$sense"
+ip link add scan0 netns "$scan" type veth peer name dark0 netns "$sense"
+for ns in "$scan" "$sense"; do ip -n "$ns" link set lo up; done
+ip -n "$scan" link set scan0 up; ip -n "$sense" link set dark0 up
+metric() { ip netns exec "$sense" curl -s "http://127.0.0.1:9102/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+ip netns exec "$sense" /usr/bin/time -f "sensor: %U s user, %S s sys, peak RSS %M KB" \
+  "$bin" sensor --iface dark0 --darknet 203.0.113.0/24 --name bench \
+  --collector https://127.0.0.1:1 --token-file pki/bench.token --ca pki/ca.pem \
+  --spool spool --spool-max-bytes 100000000000 --metrics 127.0.0.1:9102 --ring-mib "$ring" \
+  --log-every-s 60 2> sensor.log &
+until grep -q capturing sensor.log; do sleep 0.1; done
+ip netns exec "$scan" tcpreplay --topspeed --preload-pcap -i scan0 a.pcap 2>&1 | grep -E "Rated|Actual|Failed"
+sleep 2
+echo "sensor captured $(metric hirundo_sensor_captured_packets_total), kernel dropped $(metric hirundo_sensor_kernel_dropped_packets_total), spooled $(metric hirundo_sensor_spooled_records_total) records in $(du -sm spool | cut -f1) MB"
+kill -TERM "$(ip netns pids "$sense" | head -1)" 2>/dev/null || true
+wait || true
+grep "sensor:" sensor.log
+ip netns exec "$sense" /usr/bin/time -f "tcpdump: %U s user, %S s sys, peak RSS %M KB" \
+  tcpdump -i dark0 -n -p -B $((ring * 1024)) -w /dev/null dst net 203.0.113.0/24 2> tcpdump.log &
+until grep -q listening tcpdump.log; do sleep 0.1; done
+ip netns exec "$scan" tcpreplay --topspeed --preload-pcap -i scan0 a.pcap 2>&1 | grep -E "Rated|Actual"
+sleep 2
+kill -INT "$(ip netns pids "$sense" | grep -v "^$" | tail -1)" 2>/dev/null || true
+wait || true
+grep -E "captured|dropped by kernel|tcpdump:" tcpdump.log
+
+echo "== collector: two sensors replaying $packets packets each at once"
+"$bin" --db db collector --listen 127.0.0.1:18443 --tls-cert pki/c.pem --tls-key pki/c.key \
+  --sensors pki/sensors --metrics 127.0.0.1:19101 2> collector.log &
+collector=$!
+until grep -q "collector listening" collector.log; do sleep 0.1; done
+start=$(date +%s.%N)
+senders=()
+for s in a b; do
+  "$bin" sensor --read "$s.pcap" --darknet 203.0.113.0/24 --name "$s" \
+    --collector https://127.0.0.1:18443 --token-file "pki/$s.token" --ca pki/ca.pem \
+    --spool "spool-$s" --log-every-s 60 2> "sensor-$s.log" &
+  senders+=($!)
+done
+# A replaying sensor exits once the collector acknowledged (durably stored) its last batch.
+wait "${senders[@]}"
+end=$(date +%s.%N)
+stored=$(curl -s http://127.0.0.1:19101/metrics | awk '$1 ~ /^hirundo_collector_records_total/ {n += $2} END {print n + 0}')
+echo "collector stored $stored records in $(echo "$end - $start" | bc) s: $(echo "$stored / ($end - $start)" | bc) records/s (sensors' decode and upload on the same 2 cores)"
+kill -TERM "$collector"; wait "$collector" || true
+rm -rf spool-a spool-b
+/usr/bin/time -f "peer, hirundo ingest of the same two files: %e s wall, %U s user, peak RSS %M KB" \
+  "$bin" --db ingest-db ingest a.pcap b.pcap 2>&1 | tail -1
