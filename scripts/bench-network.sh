@@ -12,14 +12,18 @@
 #    acknowledgement. Peer: `hirundo ingest` of the same two files into an empty store.
 #
 # usage: scripts/bench-network.sh [PACKETS, default 3000000]
-# env:   BENCH_DIR (default /tmp/hirundo-bench/network), RING_MIB (default 256)
+# env:   BENCH_DIR (default /tmp/hirundo-bench/network), RING_MIB (default 256),
+#        HIRUNDO_BIN (a built binary; default: build the release one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packets=${1:-3000000}
 dir=${BENCH_DIR:-/tmp/hirundo-bench/network}
 ring=${RING_MIB:-256}
-cargo build --release --locked -p hirundo >/dev/null
-bin=$PWD/target/release/hirundo
+bin=${HIRUNDO_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --locked -p hirundo >/dev/null
+  bin=$PWD/target/release/hirundo
+fi
 mkdir -p "$dir"
 cd "$dir"
 scan=hb-scan-$$ sense=hb-sensor-$$
@@ -56,19 +60,19 @@ ip netns exec "$sense" /usr/bin/time -f "sensor: %U s user, %S s sys, peak RSS %
   --collector https://127.0.0.1:1 --token-file pki/bench.token --ca pki/ca.pem \
   --spool spool --spool-max-bytes 100000000000 --metrics 127.0.0.1:9102 --ring-mib "$ring" \
   --log-every-s 60 2> sensor.log &
-until grep -q capturing sensor.log; do sleep 0.1; done
+until grep -qs capturing sensor.log; do sleep 0.1; done
 ip netns exec "$scan" tcpreplay --topspeed --preload-pcap -i scan0 a.pcap 2>&1 | grep -E "Rated|Actual|Failed"
 sleep 2
 echo "sensor captured $(metric hirundo_sensor_captured_packets_total), kernel dropped $(metric hirundo_sensor_kernel_dropped_packets_total), spooled $(metric hirundo_sensor_spooled_records_total) records in $(du -sm spool | cut -f1) MB"
-kill -TERM "$(ip netns pids "$sense" | head -1)" 2>/dev/null || true
+pkill -TERM -f "^$bin sensor --iface dark0" || true
 wait || true
-grep "sensor:" sensor.log
+grep "sensor:" sensor.log || true
 ip netns exec "$sense" /usr/bin/time -f "tcpdump: %U s user, %S s sys, peak RSS %M KB" \
   tcpdump -i dark0 -n -p -B $((ring * 1024)) -w /dev/null dst net 203.0.113.0/24 2> tcpdump.log &
-until grep -q listening tcpdump.log; do sleep 0.1; done
+until grep -qs listening tcpdump.log; do sleep 0.1; done
 ip netns exec "$scan" tcpreplay --topspeed --preload-pcap -i scan0 a.pcap 2>&1 | grep -E "Rated|Actual"
 sleep 2
-kill -INT "$(ip netns pids "$sense" | grep -v "^$" | tail -1)" 2>/dev/null || true
+pkill -INT -f "^tcpdump -i dark0" || true
 wait || true
 grep -E "captured|dropped by kernel|tcpdump:" tcpdump.log
 
@@ -76,7 +80,7 @@ echo "== collector: two sensors replaying $packets packets each at once"
 "$bin" --db db collector --listen 127.0.0.1:18443 --tls-cert pki/c.pem --tls-key pki/c.key \
   --sensors pki/sensors --metrics 127.0.0.1:19101 2> collector.log &
 collector=$!
-until grep -q "collector listening" collector.log; do sleep 0.1; done
+until grep -qs "collector listening" collector.log; do sleep 0.1; done
 start=$(date +%s.%N)
 senders=()
 for s in a b; do
