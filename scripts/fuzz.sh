@@ -9,7 +9,7 @@ command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz@0.13.2
 # them (the machine cannot fetch a nightly).
 export RUSTC_BOOTSTRAP=1
 corpus=../shared/corpus/tcpdump-tests
-for target in decode capture_reader batch_decode; do
+for target in decode capture_reader batch_decode tds telnet; do
   seeds=fuzz/corpus/$target
   mkdir -p "$seeds"
   if [ "$target" = capture_reader ] && [ -d "$corpus" ]; then

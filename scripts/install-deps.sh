@@ -4,7 +4,7 @@
 set -euo pipefail
 apt_packages=(mold tshark tcpdump wireshark-common tcpreplay nfdump zstd gzip util-linux time mmdb-bin
   zmap masscan nmap hping3 dnsmasq-base iproute2 openssl chromium fonts-ipafont-gothic
-  libpcap-dev curl)
+  libpcap-dev curl freetds-bin inetutils-telnet expect)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -16,6 +16,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install -q -r "$(dirname "$0")/requirements-bench.txt"
+# Real MSSQL clients for the honeypot tests (python-tds with pyOpenSSL for TLS, pymssql).
+python3 -c 'import pytds, pymssql, OpenSSL' 2>/dev/null || python3 -m pip install -q -r "$(dirname "$0")/requirements-test.txt"
 # Headless-browser check of the HTML report (tests/browser/check-page.mjs): playwright-core,
 # pinned by tests/browser/package-lock.json, driving Debian's chromium. Skipped when the
 # installed tree already matches the lock file.

@@ -10,7 +10,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let input = Box::new(Cursor::new(data.to_vec()));
-    let Ok(mut reader) = CaptureReader::from_reader("fuzz-input", input) else { return };
+    let Ok(mut reader) = CaptureReader::from_reader("fuzz-input", input) else {
+        return;
+    };
     while let Ok(Some(frame)) = reader.next_frame() {
         if let Some(link) = LinkType::from_linktype(frame.linktype) {
             let _ = decode(link, frame.data, frame.orig_len);

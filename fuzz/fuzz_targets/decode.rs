@@ -8,7 +8,9 @@ use libfuzzer_sys::fuzz_target;
 const LINKTYPES: [u32; 8] = [1, 113, 276, 101, 228, 229, 0, 108];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, frame)) = data.split_first() else { return };
+    let Some((&selector, frame)) = data.split_first() else {
+        return;
+    };
     let linktype = LINKTYPES[usize::from(selector) % LINKTYPES.len()];
     let link = LinkType::from_linktype(linktype).expect("supported link type");
     // orig_len either equal to the captured length or larger (a snaplen-cut capture).

@@ -25,6 +25,9 @@ pub struct Report {
     pub scanners: Vec<ScannerShare>,
     pub fingerprints: Vec<FingerprintShare>,
     pub backscatter: Vec<Victim>,
+    /// The honeypot's attempts, when the store holds honeypot events of the period.
+    #[serde(default)]
+    pub honeypot: Option<HoneypotSummary>,
     /// Daily (or weekly) series behind the figures.
     pub series: Series,
     /// How the numbers were made: the rules and their parameters, for the reader.
@@ -267,4 +270,50 @@ mod dates {
             .map(|text| super::date::parse(text))
             .collect()
     }
+}
+
+/// What the honeypot saw in the period: attempts by port and country, the credentials tried
+/// most, and how many of its sources the darknet also saw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HoneypotSummary {
+    pub connections: u64,
+    /// Logins tried (TDS LOGIN7, telnet user and password).
+    pub logins: u64,
+    /// Telnet command lines and SQL batches.
+    pub commands: u64,
+    /// Distinct source addresses.
+    pub sources: u64,
+    /// Of `sources`, those that sent the darknet packets in the same UTC days.
+    pub sources_in_darknet: u64,
+    pub by_port: Vec<HoneypotPort>,
+    pub by_country: Vec<HoneypotCountry>,
+    pub top_usernames: Vec<Credential>,
+    /// Passwords as stored: clear, hashed (`sha256:`) or absent, by the honeypot's policy.
+    pub top_passwords: Vec<Credential>,
+}
+
+/// A honeypot service: `protocol` is `mssql` or `telnet`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HoneypotPort {
+    pub protocol: String,
+    pub port: u16,
+    pub connections: u64,
+    pub logins: u64,
+    pub sources: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HoneypotCountry {
+    pub rank: u32,
+    /// ISO code, `??` when unknown.
+    pub country: String,
+    pub logins: u64,
+    pub sources: u64,
+}
+
+/// A user name or password and how many logins tried it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    pub value: String,
+    pub logins: u64,
 }

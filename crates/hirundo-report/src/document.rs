@@ -46,6 +46,7 @@ impl Document {
             scanners,
             fingerprints,
             backscatter,
+            honeypot,
             method,
         ];
         Document {
@@ -398,6 +399,82 @@ fn backscatter(ctx: &Ctx) -> Vec<Block> {
         rows: rows.collect(),
     };
     section(ctx, t.h_backscatter, table)
+}
+
+/// What the honeypot recorded: a summary sentence, then attempts by service and country and
+/// the credentials tried most (nothing when the period has no honeypot events).
+fn honeypot(ctx: &Ctx) -> Vec<Block> {
+    let Some(h) = &ctx.report.honeypot else {
+        return Vec::new();
+    };
+    let t = ctx.t;
+    let summary = fill(
+        t.honeypot_summary,
+        &[
+            ("connections", &thousands(h.connections)),
+            ("sources", &thousands(h.sources)),
+            ("logins", &thousands(h.logins)),
+            ("commands", &thousands(h.commands)),
+            ("in_darknet", &thousands(h.sources_in_darknet)),
+        ],
+    );
+    let ports = Table {
+        title: table_title(ctx, 6, t.t_honeypot_ports.to_owned()),
+        head: vec![
+            t.col_service,
+            t.col_connections,
+            t.col_logins,
+            t.col_sources,
+        ],
+        numeric: vec![false, true, true, true],
+        rows: h
+            .by_port
+            .iter()
+            .map(|p| {
+                let service = format!("{} {}/tcp", p.protocol, p.port);
+                let counts = [p.connections, p.logins, p.sources].map(thousands);
+                std::iter::once(service).chain(counts).collect()
+            })
+            .collect(),
+    };
+    let countries = Table {
+        title: table_title(ctx, 7, t.t_honeypot_countries.to_owned()),
+        head: vec![t.col_rank, t.col_country, t.col_logins, t.col_sources],
+        numeric: vec![true, false, true, true],
+        rows: h
+            .by_country
+            .iter()
+            .map(|c| {
+                let (logins, sources) = (thousands(c.logins), thousands(c.sources));
+                vec![c.rank.to_string(), ctx.country(&c.country), logins, sources]
+            })
+            .collect(),
+    };
+    let mut blocks = vec![
+        Block::Heading(t.h_honeypot.to_owned()),
+        Block::Paragraph(summary),
+        Block::Table(ports),
+        Block::Table(countries),
+    ];
+    let credentials = [
+        (8, t.t_usernames, t.col_username, &h.top_usernames),
+        (9, t.t_passwords, t.col_password, &h.top_passwords),
+    ];
+    for (n, title, column, values) in credentials {
+        if values.is_empty() {
+            continue;
+        }
+        blocks.push(Block::Table(Table {
+            title: table_title(ctx, n, title.to_owned()),
+            head: vec![t.col_rank, column, t.col_logins],
+            numeric: vec![true, false, true],
+            rows: (1..)
+                .zip(values)
+                .map(|(rank, c)| vec![u32::to_string(&rank), c.value.clone(), thousands(c.logins)])
+                .collect(),
+        }));
+    }
+    blocks
 }
 
 fn method(ctx: &Ctx) -> Vec<Block> {

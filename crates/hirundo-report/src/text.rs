@@ -97,6 +97,18 @@ pub(crate) struct Texts {
     pub col_start: &'static str,
     pub col_end: &'static str,
     pub col_ports: &'static str,
+    pub h_honeypot: &'static str,
+    pub honeypot_summary: &'static str,
+    pub t_honeypot_ports: &'static str,
+    pub t_honeypot_countries: &'static str,
+    pub t_usernames: &'static str,
+    pub t_passwords: &'static str,
+    pub col_service: &'static str,
+    pub col_connections: &'static str,
+    pub col_logins: &'static str,
+    pub col_sources: &'static str,
+    pub col_username: &'static str,
+    pub col_password: &'static str,
 
     pub h_method: &'static str,
     pub method_item: &'static str,
@@ -346,6 +358,21 @@ const EN: Texts = Texts {
     col_start: "Start",
     col_end: "End",
     col_ports: "Ports",
+    h_honeypot: "Honeypot",
+    honeypot_summary: "The honeypot accepted {connections} connections from {sources} source \
+                       addresses, which tried {logins} logins and sent {commands} commands or \
+                       SQL batches. {in_darknet} of these addresses also sent packets to the \
+                       darknet in the period.",
+    t_honeypot_ports: "Honeypot connections and login attempts by service",
+    t_honeypot_countries: "Honeypot login attempts by source country or region",
+    t_usernames: "User names tried most",
+    t_passwords: "Passwords tried most",
+    col_service: "Service",
+    col_connections: "Connections",
+    col_logins: "Logins",
+    col_sources: "Sources",
+    col_username: "User name",
+    col_password: "Password",
 
     h_method: "Method",
     method_item: "{name}: {text}",
@@ -458,6 +485,21 @@ const JA: Texts = Texts {
     col_start: "開始",
     col_end: "終了",
     col_ports: "ポート",
+    h_honeypot: "ハニーポット",
+    honeypot_summary: "ハニーポットは{sources}個の送信元アドレスから{connections}件の接続を受け、\
+                       {logins}件のログイン試行と{commands}件のコマンドまたはSQLバッチを記録しました。\
+                       これらのアドレスのうち{in_darknet}個は、同じ期間にダークネットにも\
+                       パケットを送信していました。",
+    t_honeypot_ports: "サービス別のハニーポットへの接続数とログイン試行数",
+    t_honeypot_countries: "送信元国・地域別のハニーポットへのログイン試行数",
+    t_usernames: "試行の多かったユーザー名",
+    t_passwords: "試行の多かったパスワード",
+    col_service: "サービス",
+    col_connections: "接続数",
+    col_logins: "ログイン試行数",
+    col_sources: "送信元アドレス数",
+    col_username: "ユーザー名",
+    col_password: "パスワード",
 
     h_method: "手法",
     method_item: "{name}：{text}",

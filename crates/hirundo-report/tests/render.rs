@@ -240,6 +240,7 @@ fn report() -> Report {
             },
         ],
         backscatter: (1..=6).map(victim).collect(),
+        honeypot: Some(honeypot()),
         series: Series {
             days,
             resolution: "day".into(),
@@ -269,6 +270,44 @@ fn report() -> Report {
     }
 }
 
+fn honeypot() -> HoneypotSummary {
+    let credential = |value: &str, logins| Credential {
+        value: value.into(),
+        logins,
+    };
+    HoneypotSummary {
+        connections: 12_345,
+        logins: 9_876,
+        commands: 321,
+        sources: 4_321,
+        sources_in_darknet: 4_000,
+        by_port: vec![
+            HoneypotPort {
+                protocol: "mssql".into(),
+                port: 1433,
+                connections: 10_000,
+                logins: 9_000,
+                sources: 3_000,
+            },
+            HoneypotPort {
+                protocol: "telnet".into(),
+                port: 23,
+                connections: 2_345,
+                logins: 876,
+                sources: 1_321,
+            },
+        ],
+        by_country: vec![HoneypotCountry {
+            rank: 1,
+            country: "CN".into(),
+            logins: 5_000,
+            sources: 2_000,
+        }],
+        top_usernames: vec![credential("sa", 8_000), credential("root", 800)],
+        top_passwords: vec![credential("123456", 700), credential("пароль", 5)],
+    }
+}
+
 /// The chart files and captions a full report has, in order.
 const FIGURES: [&str; 6] = [
     "figure1-ports.svg",
@@ -284,6 +323,31 @@ fn json_round_trip() {
     let report = report();
     let json = serde_json::to_string_pretty(&report).unwrap();
     assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), report);
+}
+
+#[test]
+fn honeypot_section_states_attempts_and_credentials() {
+    let en = markdown(&report(), Lang::En, "charts/en");
+    assert!(en.contains("## Honeypot"), "{en}");
+    assert!(en.contains(
+        "accepted 12,345 connections from 4,321 source addresses, which tried 9,876 logins"
+    ));
+    assert!(en.contains("4,000 of these addresses also sent packets to the darknet"));
+    assert!(
+        en.contains("| mssql 1433/tcp | 10,000 | 9,000 | 3,000 |"),
+        "{en}"
+    );
+    assert!(en.contains("| 1 | sa | 8,000 |"));
+    assert!(en.contains("| 2 | пароль | 5 |"));
+    let ja = markdown(&report(), Lang::Ja, "charts/ja");
+    assert!(ja.contains("## ハニーポット"));
+    assert!(
+        ja.contains("4,321個の送信元アドレスから12,345件の接続"),
+        "{ja}"
+    );
+    let mut quiet = report();
+    quiet.honeypot = None;
+    assert!(!markdown(&quiet, Lang::En, "charts/en").contains("Honeypot"));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! ```text
 //! DB/_log/00000000000000000001.json      one commit per ingest transaction
 //! DB/packets/day=2019-10-01/<txn>-0.parquet
+//! DB/honeypot/day=2019-10-01/<txn>.parquet     honeypot events (see [`HoneypotEvent`])
 //! ```
 //!
 //! Writers stage data files under hidden `.pending` names and publish them by writing the
@@ -21,6 +22,7 @@
 //! ```
 
 mod columns;
+mod honeypot;
 pub mod log;
 mod query;
 mod rollup;
@@ -33,6 +35,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use honeypot::{honeypot_schema, HoneypotEvent, HONEYPOT_TABLE};
 pub use log::{AddFile, Commit, FileEntry, FileStatus};
 pub use query::{print_batches, AddressLookup, OutputFormat, Reader, TextTable};
 pub use rollup::{rollup_schema, ROLLUP_TABLES};

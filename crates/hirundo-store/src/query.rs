@@ -26,6 +26,7 @@ use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility}
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 
+use crate::honeypot::{honeypot_schema, HONEYPOT_TABLE};
 use crate::log::{AddFile, Commit, FileEntry};
 use crate::rollup::{rollup_schema, ROLLUP_TABLES};
 use crate::schema::{packets_schema, TS_ZONE};
@@ -108,6 +109,8 @@ impl Store {
             let schema = rollup_schema(name).expect("every rollup has a schema");
             ctx.register_table(name, self.table(&adds, name, schema)?)?;
         }
+        let honeypot = self.table(&adds, HONEYPOT_TABLE, honeypot_schema())?;
+        ctx.register_table(HONEYPOT_TABLE, honeypot)?;
         let files: Vec<(u64, &FileEntry)> = commits
             .iter()
             .flat_map(|c| c.files.iter().map(move |f| (c.version, f)))

@@ -14,7 +14,8 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::net::IpAddr;
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
@@ -29,6 +30,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use crate::columns::Text;
 use crate::log::AddFile;
 use crate::schema::{Batch, PacketRow, TS_ZONE};
 use crate::writer::pending_path;
@@ -41,16 +43,29 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// The names of the rollup tables, as queried in SQL.
 pub const ROLLUP_TABLES: [&str; 3] = ["traffic", "sources", "backscatter"];
 
-/// One cell of the `traffic` cube.
+/// The hasher of the rollup maps: several times faster than std's SipHash, which made ingest
+/// half again as slow when the rollups came; seeded randomly all the same, since the keys
+/// (addresses, ports) are chosen by whoever sends packets.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// One cell of the `traffic` cube, in 16 bytes: a day's long tail of random ports makes
+/// millions of cells, and the smaller the table, the fewer of its reads miss the caches.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct TrafficKey {
-    hour: i64,
+    /// Hours since the epoch: an i64 of nanoseconds spans only ±2.6 M hours.
+    hour: i32,
     protocol: u8,
     port: Option<u16>,
     country: Option<CountryCode>,
-    tool: Option<&'static str>,
+    /// Index in [`DayRollup::tools`]: a `&str` would take 16 bytes.
+    tool: Option<u8>,
     kind: Option<TrafficKind>,
 }
+
+const _: () = assert!(std::mem::size_of::<TrafficKey>() == 16);
+
+/// Packets of one source, and its country.
+type SourceCount = (Option<CountryCode>, u64);
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct BackscatterKey {
@@ -63,42 +78,66 @@ struct BackscatterKey {
 /// The rollups of one UTC day of one transaction, accumulated batch by batch.
 #[derive(Default)]
 pub(crate) struct DayRollup {
-    traffic: HashMap<TrafficKey, u64>,
-    sources: HashMap<IpAddr, (Option<CountryCode>, u64)>,
-    backscatter: HashMap<BackscatterKey, u64>,
+    traffic: Map<TrafficKey, u64>,
+    /// The tools named in `traffic`, in order of appearance.
+    tools: Vec<&'static str>,
+    /// Sources by address, IPv4 apart: a `u32` key is a quarter of an `IpAddr`, and a day of
+    /// random sources is millions of them.
+    sources_v4: Map<u32, SourceCount>,
+    sources_v6: Map<u128, SourceCount>,
+    backscatter: Map<BackscatterKey, u64>,
 }
 
 impl DayRollup {
     /// Adds a batch of rows of this day.
     pub(crate) fn add(&mut self, batch: &Batch<'_>) {
+        // Unenriched rows have no labels: NULL kinds and tools, as in their columns.
         let enriched = batch.context.enricher.is_some();
         let countries = batch.countries();
-        let kinds = batch.kinds();
+        let kinds = enriched.then(|| batch.kinds());
+        let tools = enriched.then(|| batch.tools());
         for (i, row) in batch.rows.iter().enumerate() {
             let country = countries.and_then(|c| c[i]);
-            let kind = kinds[i];
-            self.add_row(row, country, enriched.then_some(kind));
+            let tool = tools.and_then(|t| t[i]).map(|t| self.tool_index(t));
+            self.add_row(row, country, tool, kinds.map(|k| k[i]));
         }
+    }
+
+    /// The index of `tool` in `self.tools`, added if new: a handful of tools, so a scan.
+    fn tool_index(&mut self, tool: &'static str) -> u8 {
+        let i = match self.tools.iter().position(|&t| t == tool) {
+            Some(i) => i,
+            None => {
+                self.tools.push(tool);
+                self.tools.len() - 1
+            }
+        };
+        u8::try_from(i).expect("fewer than 256 tools")
     }
 
     fn add_row(
         &mut self,
         row: &PacketRow,
         country: Option<CountryCode>,
+        tool: Option<u8>,
         kind: Option<TrafficKind>,
     ) {
         let p = &row.packet;
         let second = row.ts_ns.div_euclid(NS_PER_SECOND);
+        let hour = second.div_euclid(SECONDS_PER_HOUR);
         let key = TrafficKey {
-            hour: second.div_euclid(SECONDS_PER_HOUR),
+            hour: i32::try_from(hour).expect("i64 nanoseconds are within ±2.6 M hours"),
             protocol: p.protocol,
             port: p.dst_port.or(p.icmp_type.map(u16::from)),
             country,
-            tool: kind.and_then(|k| hirundo_enrich::tool(p, k)),
+            tool,
             kind,
         };
         *self.traffic.entry(key).or_default() += 1;
-        self.sources.entry(p.src).or_insert((country, 0)).1 += 1;
+        match p.src {
+            IpAddr::V4(a) => count_source(&mut self.sources_v4, a.to_bits(), country),
+            IpAddr::V6(a) => count_source(&mut self.sources_v6, a.to_bits(), country),
+        }
         if kind == Some(TrafficKind::Backscatter) {
             let key = BackscatterKey {
                 second,
@@ -150,14 +189,22 @@ impl DayRollup {
         // Sorted so that runs of equal values compress and hours are in order.
         cells.sort_unstable_by_key(|(k, _)| (k.hour, k.protocol, k.port, k.country));
         let columns: Vec<ArrayRef> = vec![
-            seconds(cells.iter().map(|(k, _)| k.hour * SECONDS_PER_HOUR)),
+            seconds(
+                cells
+                    .iter()
+                    .map(|(k, _)| i64::from(k.hour) * SECONDS_PER_HOUR),
+            ),
             repeated(sensor, cells.len()),
             Arc::new(UInt8Array::from_iter_values(
                 cells.iter().map(|(k, _)| k.protocol),
             )),
             Arc::new(UInt16Array::from_iter(cells.iter().map(|(k, _)| k.port))),
             countries(cells.iter().map(|(k, _)| k.country)),
-            Arc::new(StringArray::from_iter(cells.iter().map(|(k, _)| k.tool))),
+            Arc::new(StringArray::from_iter(
+                cells
+                    .iter()
+                    .map(|(k, _)| k.tool.map(|t| self.tools[usize::from(t)])),
+            )),
             Arc::new(StringArray::from_iter(
                 cells.iter().map(|(k, _)| k.kind.map(TrafficKind::as_str)),
             )),
@@ -167,18 +214,23 @@ impl DayRollup {
     }
 
     fn sources_batch(&self, day: i64, sensor: &str) -> Result<RecordBatch, StoreError> {
-        let mut rows: Vec<(&IpAddr, &(Option<CountryCode>, u64))> = self.sources.iter().collect();
-        rows.sort_unstable_by_key(|(addr, _)| **addr);
+        let v4 = sorted(&self.sources_v4);
+        let v6 = sorted(&self.sources_v6);
+        let n = v4.len() + v6.len();
+        // IPv4 before IPv6, each in address order: the order of `IpAddr`.
+        let rows = || {
+            let v4 = v4
+                .iter()
+                .map(|&(a, c)| (IpAddr::from(Ipv4Addr::from_bits(a)), c));
+            v4.chain(v6.iter().map(|&(a, c)| (Ipv6Addr::from_bits(a).into(), c)))
+        };
         let day = i32::try_from(day).unwrap_or(i32::MAX);
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(Date32Array::from_iter_values(std::iter::repeat_n(
-                day,
-                rows.len(),
-            ))),
-            repeated(sensor, rows.len()),
-            addresses(rows.iter().map(|(addr, _)| **addr)),
-            countries(rows.iter().map(|(_, (c, _))| *c)),
-            counts(rows.iter().map(|(_, (_, n))| *n)),
+            Arc::new(Date32Array::from_iter_values(std::iter::repeat_n(day, n))),
+            repeated(sensor, n),
+            addresses(rows().map(|(addr, _)| addr)),
+            countries(rows().map(|(_, (country, _))| country)),
+            counts(rows().map(|(_, (_, packets))| packets)),
         ];
         batch(&SOURCES_SCHEMA, columns)
     }
@@ -200,6 +252,21 @@ impl DayRollup {
     }
 }
 
+fn count_source<K: Hash + Eq>(
+    map: &mut Map<K, SourceCount>,
+    addr: K,
+    country: Option<CountryCode>,
+) {
+    map.entry(addr).or_insert((country, 0)).1 += 1;
+}
+
+/// The entries of `map` in key order.
+fn sorted<K: Ord + Copy, V: Copy>(map: &Map<K, V>) -> Vec<(K, V)> {
+    let mut entries: Vec<(K, V)> = map.iter().map(|(k, v)| (*k, *v)).collect();
+    entries.sort_unstable_by_key(|(k, _)| *k);
+    entries
+}
+
 fn seconds(values: impl Iterator<Item = i64>) -> ArrayRef {
     Arc::new(TimestampSecondArray::from_iter_values(values).with_timezone(TS_ZONE))
 }
@@ -208,14 +275,21 @@ fn repeated(value: &str, n: usize) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(std::iter::repeat_n(value, n)))
 }
 
+// Text columns are written straight into their buffers: a `String` per row was a
+// million allocations for a day's traffic cells.
+
 fn countries(values: impl Iterator<Item = Option<CountryCode>>) -> ArrayRef {
-    Arc::new(StringArray::from_iter(
-        values.map(|c| c.map(|c| c.as_str().to_owned())),
-    ))
+    let (n, _) = values.size_hint();
+    let mut text = Text::nullable(n, n * 2);
+    values.for_each(|c| text.push_option(c.as_ref().map(CountryCode::as_str)));
+    text.finish()
 }
 
 fn addresses(values: impl Iterator<Item = IpAddr>) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(values.map(|a| a.to_string())))
+    let (n, _) = values.size_hint();
+    let mut text = Text::required(n, n * 15);
+    values.for_each(|addr| text.push_addr(addr));
+    text.finish()
 }
 
 fn counts(values: impl Iterator<Item = u64>) -> ArrayRef {
@@ -227,7 +301,7 @@ fn batch(schema: &SchemaRef, columns: Vec<ArrayRef>) -> Result<RecordBatch, Stor
 }
 
 /// Writes `batch` to the pending name of `target`, synced; returns its size.
-fn write_parquet(target: &Path, batch: &RecordBatch) -> Result<u64, StoreError> {
+pub(crate) fn write_parquet(target: &Path, batch: &RecordBatch) -> Result<u64, StoreError> {
     let dir = target.parent().expect("rollup file has a day directory");
     fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
     let pending = pending_path(target);

@@ -43,13 +43,14 @@ pub struct RowContext {
 }
 
 /// Rows on their way into columns, with what several columns (and the rollups) need computed
-/// once: the sources, their traffic kinds, countries and autonomous systems (each column is built on its own
-/// thread; the first to ask computes, the others wait for it).
+/// once: the sources, their traffic kinds, tools, countries and autonomous systems (each column
+/// is built on its own thread; the first to ask computes, the others wait for it).
 pub(crate) struct Batch<'a> {
     pub(crate) rows: &'a [PacketRow],
     pub(crate) context: &'a RowContext,
     sources: OnceLock<Vec<IpAddr>>,
     kinds: OnceLock<Vec<TrafficKind>>,
+    tools: OnceLock<Vec<Option<&'static str>>>,
     countries: OnceLock<Option<Vec<Option<CountryCode>>>>,
     autonomous_systems: OnceLock<Option<Vec<Option<AsInfo<'a>>>>>,
 }
@@ -61,6 +62,7 @@ impl<'a> Batch<'a> {
             context,
             sources: OnceLock::new(),
             kinds: OnceLock::new(),
+            tools: OnceLock::new(),
             countries: OnceLock::new(),
             autonomous_systems: OnceLock::new(),
         }
@@ -87,6 +89,15 @@ impl<'a> Batch<'a> {
                 .iter()
                 .map(|r| kind::classify(&r.packet))
                 .collect()
+        })
+    }
+
+    /// The tools whose fingerprints the rows carry, enriched or not: the `tool` column and the
+    /// rollups decide whether to store them.
+    pub(crate) fn tools(&self) -> &[Option<&'static str>] {
+        self.tools.get_or_init(|| {
+            let rows = self.rows.iter().zip(self.kinds());
+            rows.map(|(r, &kind)| tool(&r.packet, kind)).collect()
         })
     }
 
@@ -249,9 +260,7 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         column("traffic_kind", 81, Utf8, true, |b| {
             labels(b, |i, _| Some(b.kinds()[i].as_str()))
         }),
-        column("tool", 75, Utf8, true, |b| {
-            labels(b, |i, r| tool(&r.packet, b.kinds()[i]))
-        }),
+        column("tool", 75, Utf8, true, |b| labels(b, |i, _| b.tools()[i])),
     ]
 });
 

@@ -33,6 +33,8 @@ pub struct Stats {
     /// ASN databases that enriched the files, with how many files each (files ingested
     /// without one are not counted).
     pub asn: BTreeMap<String, u64>,
+    /// Rows of the `honeypot` table.
+    pub honeypot_events: u64,
 }
 
 /// Per-sensor totals.
@@ -67,6 +69,9 @@ impl Stats {
         for commit in commits {
             stats.data_files += commit.add.len() as u64;
             stats.data_bytes += commit.add.iter().map(|a| a.bytes).sum::<u64>();
+            let honeypot = format!("{}/", crate::HONEYPOT_TABLE);
+            let events = commit.add.iter().filter(|a| a.path.starts_with(&honeypot));
+            stats.honeypot_events += events.map(|a| a.rows).sum::<u64>();
             for file in &commit.files {
                 stats.files += 1;
                 stats.frames += file.frames;

@@ -26,7 +26,7 @@ use crate::rollup::DayRollup;
 use crate::schema::{packets_schema, Batch, PacketRow, RowContext, BUILD_ORDER, COLUMNS};
 use crate::{Store, StoreError};
 
-const NS_PER_DAY: i64 = 86_400_000_000_000;
+pub(crate) const NS_PER_DAY: i64 = 86_400_000_000_000;
 /// Batches queued between the decoder and the encoder: bounds memory to a few batches.
 const QUEUE_DEPTH: usize = 4;
 /// Day partitions open at once in one transaction; an older one is closed (and a new part file

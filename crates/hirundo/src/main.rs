@@ -4,6 +4,7 @@ mod bench;
 mod collector;
 mod config_file;
 mod demo;
+mod honeypot;
 mod ingest;
 mod progress;
 mod report;
@@ -36,7 +37,7 @@ struct Cli {
 enum Command {
     /// Store the packets of capture files (pcap, pcapng; gzip or zstd compressed) and directories.
     Ingest(ingest::IngestArgs),
-    /// Run SQL over the store (tables: packets, files, frame_counts, scanners; research_scanner(src)).
+    /// Run SQL over the store (tables: packets, traffic, sources, backscatter, honeypot, files, frame_counts, scanners; research_scanner(src)).
     Query {
         /// One SQL statement.
         sql: String,
@@ -71,6 +72,8 @@ enum Command {
     SensorToken(sensor::TokenArgs),
     /// Receive the sensors' batches over HTTPS and write them into the store (--db).
     Collector(collector::CollectorArgs),
+    /// MSSQL and telnet honeypot: record logins and commands into the store (--db).
+    Honeypot(honeypot::HoneypotArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sensor(args) => sensor::run(args),
         Command::SensorToken(args) => sensor::token(args),
         Command::Collector(args) => collector::run(&cli.db, args),
+        Command::Honeypot(args) => honeypot::run(&cli.db, args),
         Command::Stats {
             format,
             silent_after,

@@ -101,6 +101,7 @@ pub fn render(s: &Stats, silent: &[Silent]) -> String {
             );
         }
     }
+    let _ = writeln!(out, "honeypot events   {}", s.honeypot_events);
     for s in silent {
         let _ = writeln!(
             out,

@@ -22,6 +22,7 @@ use crate::period::{LocalDays, Period};
 use crate::rank::{rank, Ranked};
 use crate::victims::{attacks, BackscatterSample, VictimRule};
 
+mod honeypot;
 mod sources;
 mod traffic;
 
@@ -136,6 +137,9 @@ struct Pair {
 
 const HOUR: &str = "CAST(hour AS BIGINT)";
 
+/// Rows of the honeypot's country and credential tables.
+const HONEYPOT_TOP: usize = 10;
+
 impl Gatherer<'_> {
     fn report(&self) -> Result<Report, ReportError> {
         let days = Days {
@@ -219,6 +223,7 @@ impl Gatherer<'_> {
             scanners: self.scanner_shares(&sources.countries),
             fingerprints: self.fingerprints(&sums),
             backscatter: self.victims()?,
+            honeypot: honeypot::summarise(&self.reader, &self.scope, HONEYPOT_TOP)?,
             series,
             method: Method {
                 events: format!(
