@@ -2,7 +2,8 @@
 //! (FreeTDS tsql over TLS, python-tds in clear, Debian's telnet driven by expect) log in to
 //! the honeypot, tcpdump records their SYNs as a darknet sensor would, and the store then
 //! holds exactly those logins, labelled with the country of the source address, joinable with
-//! the darknet packets, and summarised in the report.
+//! the darknet packets, and summarised in the report. The honeypot binds its privileged ports
+//! as root and then runs as `nobody`.
 //!
 //! The namespace's loopback interface also has 133.5.0.1/32, an address the embedded
 //! geolocation database places in Japan; clients connect to it from it, so every source is
@@ -109,16 +110,24 @@ fn real_clients_logins_are_stored_enriched_and_reported_beside_the_darknet() {
     let capture = dir.path().join("darknet.pcap");
     // The darknet sensor's view of the same sources: their SYNs (tcpdump -U writes each
     // packet at once, so SIGTERM loses none).
+    let tcpdump_log = dir.path().join("tcpdump.log");
     let mut tcpdump = Command::new("ip")
         .args(["netns", "exec", &ns.0, "tcpdump", "-i", "lo", "-U", "-w"])
         .arg(&capture)
         .arg("tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&tcpdump_log).unwrap())
         .spawn()
         .unwrap();
+    wait_for_file_text(&tcpdump_log, "listening on lo");
+    // Ports 1433 and 23 are bound as root, then the honeypot becomes `nobody`, which must own
+    // the store it writes (the operator creates it first).
+    hirundo_ok(&db, &["stats"]);
+    common::tool("chown", &["-R", "nobody", db.to_str().unwrap()]);
     let args: Vec<String> = [
         "honeypot",
+        "--user",
+        "nobody",
         "--mssql",
         &format!("{ADDR}:1433"),
         "--telnet",
@@ -132,7 +141,11 @@ fn real_clients_logins_are_stored_enriched_and_reported_beside_the_darknet() {
     .to_vec();
     let mut honeypot = Proc::start("honeypot", Some(&ns.0), dir.path(), &db, &args);
     honeypot.wait_for_log("honeypot listening", 2, Duration::from_secs(20));
-    std::thread::sleep(Duration::from_millis(500)); // tcpdump's capture is open by now
+    assert_eq!(
+        uid_of(honeypot.child.id()),
+        uid_of_user("nobody"),
+        "privileges dropped"
+    );
 
     let tsql = tsql_login(&ns, dir.path());
     assert!(
@@ -224,7 +237,11 @@ fn real_clients_logins_are_stored_enriched_and_reported_beside_the_darknet() {
         "SELECT h.protocol, count(DISTINCT p.dst_port) AS ports FROM honeypot h \
          JOIN packets p ON h.src = p.src WHERE h.kind = 'login' GROUP BY 1 ORDER BY 1",
     );
-    assert_eq!(joined.len(), 2, "{joined:?}");
+    let darknet = query(
+        &db,
+        "SELECT src, dst_port, count(*) AS n FROM packets GROUP BY 1, 2",
+    );
+    assert_eq!(joined.len(), 2, "{joined:?} darknet: {darknet:?}");
     let stats = common::stats(&db);
     assert_eq!(stats["honeypot_events"], rows.len() as u64);
 
@@ -251,6 +268,32 @@ fn real_clients_logins_are_stored_enriched_and_reported_beside_the_darknet() {
         .map(|c| c["value"].as_str().unwrap())
         .collect();
     assert_eq!(users, ["admin", "root", "sa"]);
+}
+
+/// Waits (at most 10 s) until `path` contains `text`.
+fn wait_for_file_text(path: &Path, text: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .contains(text)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {text:?} in {path:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The real uid of process `pid`.
+fn uid_of(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+fn uid_of_user(user: &str) -> String {
+    common::tool("id", &["-u", user]).trim().to_owned()
 }
 
 #[test]
