@@ -25,14 +25,14 @@ use crate::{Committed, Store, StoreError};
 pub const HONEYPOT_TABLE: &str = "honeypot";
 
 /// One honeypot event as the store takes it (the honeypot crate's `Event`, borrowed).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct HoneypotEvent<'a> {
     /// Nanoseconds since the Unix epoch, UTC.
     pub time_ns: i64,
     /// The client.
-    pub src: Option<SocketAddr>,
+    pub src: SocketAddr,
     /// The honeypot's address and port that the client reached.
-    pub dst: Option<SocketAddr>,
+    pub dst: SocketAddr,
     /// "mssql" or "telnet".
     pub protocol: &'a str,
     /// "connect", "login", "command" or "sql".
@@ -164,18 +164,13 @@ fn events_batch<'a>(
     events: &[&HoneypotEvent<'a>],
     enricher: Option<&Enricher>,
 ) -> Result<RecordBatch, StoreError> {
-    let sources: Vec<Option<IpAddr>> = events.iter().map(|e| e.src.map(|a| a.ip())).collect();
-    let known: Vec<IpAddr> = sources.iter().flatten().copied().collect();
-    let countries = enricher.map(|e| e.countries(&known));
-    let systems = enricher.and_then(|e| e.autonomous_systems(&known));
-    // Look-ups were made for the known sources only: walk them back onto the rows.
-    let mut known_index = 0..;
-    let labels: Vec<_> = sources
-        .iter()
-        .map(|source| {
-            let i = source.and_then(|_| known_index.next());
-            let country = i.and_then(|i| countries.as_ref().and_then(|c| c[i]));
-            let system = i.and_then(|i| systems.as_ref().and_then(|s| s[i]));
+    let sources: Vec<IpAddr> = events.iter().map(|e| e.src.ip()).collect();
+    let countries = enricher.map(|e| e.countries(&sources));
+    let systems = enricher.and_then(|e| e.autonomous_systems(&sources));
+    let labels: Vec<_> = (0..events.len())
+        .map(|i| {
+            let country = countries.as_ref().and_then(|c| c[i]);
+            let system = systems.as_ref().and_then(|s| s[i]);
             (country, system)
         })
         .collect();
@@ -192,17 +187,17 @@ fn events_batch<'a>(
             honeypot,
             events.len(),
         ))),
-        Arc::new(StringArray::from_iter(
-            sources.iter().map(|s| s.map(|a| a.to_string())),
+        Arc::new(StringArray::from_iter_values(
+            sources.iter().map(IpAddr::to_string),
         )),
-        Arc::new(UInt16Array::from_iter(
-            events.iter().map(|e| e.src.map(|a| a.port())),
+        Arc::new(UInt16Array::from_iter_values(
+            events.iter().map(|e| e.src.port()),
         )),
-        Arc::new(StringArray::from_iter(
-            events.iter().map(|e| e.dst.map(|a| a.ip().to_string())),
+        Arc::new(StringArray::from_iter_values(
+            events.iter().map(|e| e.dst.ip().to_string()),
         )),
-        Arc::new(UInt16Array::from_iter(
-            events.iter().map(|e| e.dst.map(|a| a.port())),
+        Arc::new(UInt16Array::from_iter_values(
+            events.iter().map(|e| e.dst.port()),
         )),
         text(|e| Some(e.protocol)),
         text(|e| Some(e.kind)),

@@ -188,8 +188,8 @@ fn store_row(event: &Event) -> HoneypotEvent<'_> {
     let f = &event.finding;
     HoneypotEvent {
         time_ns: event.time_ns,
-        src: Some(event.src),
-        dst: Some(event.dst),
+        src: event.src,
+        dst: event.dst,
         protocol: event.protocol.as_str(),
         kind: f.kind.as_str(),
         username: f.username.as_deref(),
