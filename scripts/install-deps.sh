@@ -17,12 +17,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install -q -r "$(dirname "$0")/requirements-bench.txt"
 # Real MSSQL clients for the honeypot tests (python-tds with pyOpenSSL for TLS, pymssql).
-python3 -c 'import pytds, pymssql, OpenSSL' 2>/dev/null || python3 -m pip install -q -r "$(dirname "$0")/requirements-test.txt"
-# Headless-browser check of the HTML report (tests/browser/check-page.mjs): playwright-core,
-# pinned by tests/browser/package-lock.json, driving Debian's chromium. Skipped when the
-# installed tree already matches the lock file.
-browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
-if ! cmp -s "$browser_dir/package-lock.json" "$browser_dir/node_modules/.hirundo-lock" 2>/dev/null; then
-  npm ci --prefix "$browser_dir" --no-audit --no-fund --loglevel=error >/dev/null
-  cp "$browser_dir/package-lock.json" "$browser_dir/node_modules/.hirundo-lock"
-fi
+python3 -c 'import pytds, pymssql, OpenSSL, schemathesis' 2>/dev/null || python3 -m pip install -q -r "$(dirname "$0")/requirements-test.txt"
+# npm trees pinned by a lock file, installed only when the tree does not match the lock:
+# playwright-core for the headless-browser checks (tests/browser: the HTML report and the
+# dashboard, in Debian's chromium), and ECharts, which the build of hirundo-serve compiles
+# into the binary for the dashboard.
+npm_ci_once() {
+  local dir="$1"
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.hirundo-lock" 2>/dev/null; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+    cp "$dir/package-lock.json" "$dir/node_modules/.hirundo-lock"
+  fi
+}
+root="$(cd "$(dirname "$0")/.." && pwd)"
+npm_ci_once "$root/tests/browser"
+npm_ci_once "$root/crates/hirundo-serve/web"

@@ -26,6 +26,8 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { launchChromium } from './chromium.mjs';
+
 const TOTAL_TIMEOUT_MS = 30_000;
 
 function usage(message) {
@@ -60,22 +62,10 @@ const deadline = setTimeout(() => {
 }, TOTAL_TIMEOUT_MS);
 
 async function main() {
-  let chromium;
   try {
-    ({ chromium } = await import('playwright-core'));
+    browser = await launchChromium();
   } catch (e) {
-    return fail(`playwright-core is not installed (run: npm ci --prefix tests/browser): ${e.message}`);
-  }
-  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-  try {
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      args: ['--no-sandbox'],
-      timeout: 20_000,
-    });
-  } catch (e) {
-    return fail(`cannot launch ${executablePath}: ${e.message}`);
+    return fail(e.message);
   }
 
   const context = await browser.newContext({

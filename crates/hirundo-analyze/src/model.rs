@@ -80,6 +80,24 @@ pub fn port_key(proto: &str, port: u16) -> String {
     format!("{port}/{proto}")
 }
 
+/// The IP protocols that have names in port keys, by number.
+const PROTOCOL_NAMES: [(u8, &str); 4] = [(6, "tcp"), (17, "udp"), (1, "icmp"), (58, "icmpv6")];
+
+/// The report's name of an IP protocol (`ip` for those without ports).
+pub fn protocol_name(protocol: u8) -> &'static str {
+    PROTOCOL_NAMES
+        .iter()
+        .find(|(number, _)| *number == protocol)
+        .map_or("ip", |(_, name)| name)
+}
+
+/// The protocol number and port of a key written by [`port_key`] (`1433/tcp`).
+pub fn parse_port_key(key: &str) -> Option<(u8, u16)> {
+    let (port, proto) = key.split_once('/')?;
+    let (number, _) = PROTOCOL_NAMES.iter().find(|(_, name)| *name == proto)?;
+    Some((*number, port.parse().ok()?))
+}
+
 /// One row of Table 2.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CountryRank {

@@ -47,6 +47,8 @@ pub enum PeriodError {
         to: NaiveDate,
         days: i64,
     },
+    #[error("{from}..{to} lies outside the years 1678 to 2261 that the store's nanosecond timestamps cover")]
+    OutOfRange { from: NaiveDate, to: NaiveDate },
     #[error("the midnights of {from}..{to} cannot be placed in time zone {tz}")]
     OutOfTime {
         from: NaiveDate,
@@ -343,6 +345,13 @@ impl LocalDays {
             .collect::<Option<_>>()
             .filter(|b: &Vec<i64>| b.len() == days as usize + 1)
             .ok_or_else(out_of_time)?;
+        let in_nanoseconds = |secs: &i64| secs.checked_mul(1_000_000_000).is_some();
+        if !bounds.iter().all(in_nanoseconds) {
+            return Err(PeriodError::OutOfRange {
+                from: first,
+                to: last,
+            });
+        }
         let mut span = LocalDays {
             first,
             bounds,
@@ -817,5 +826,15 @@ mod tests {
         let end = NaiveDate::MAX;
         let err = LocalDays::new(end - Days::new(2), end, Asia::Tokyo).unwrap_err();
         assert!(err.to_string().contains("Asia/Tokyo"), "{err}");
+    }
+
+    #[test]
+    fn refuses_days_that_nanosecond_timestamps_cannot_hold() {
+        for (first, last) in [("0000-01-01", "0000-03-31"), ("2262-04-10", "2262-04-12")] {
+            let err = LocalDays::new(date(first), date(last), UTC).unwrap_err();
+            assert!(matches!(err, PeriodError::OutOfRange { .. }), "{err}");
+        }
+        assert!(LocalDays::new(date("1678-01-01"), date("2261-12-31"), UTC).is_err());
+        assert!(LocalDays::new(date("1970-01-01"), date("2026-12-31"), UTC).is_ok());
     }
 }

@@ -120,6 +120,12 @@ impl Store {
         &self.root
     }
 
+    /// The latest published version (0 for an empty store): cheap, for callers that cache
+    /// what they computed from a version.
+    pub fn version(&self) -> Result<u64, StoreError> {
+        self.log.latest()
+    }
+
     /// Every commit in the log, oldest first.
     pub fn commits(&self) -> Result<Vec<Commit>, StoreError> {
         self.log.read_all()

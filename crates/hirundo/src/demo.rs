@@ -1,6 +1,6 @@
 //! `hirundo demo`: the main job on a fresh machine. It simulates the built-in scenario (two
 //! quarters, two sensors, planted events), ingests it and writes the quarterly report of the
-//! second quarter in every format and both languages.
+//! second quarter in every format and both languages, then serves the dashboard on the store.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +22,12 @@ pub struct DemoArgs {
     /// Volume of the built-in scenario (1 = 50,000 probes per sensor per day).
     #[arg(long, default_value_t = 0.2)]
     scale: f64,
+    /// Where the dashboard of the demo store listens at the end.
+    #[arg(long, default_value = "127.0.0.1:8470")]
+    listen: std::net::SocketAddr,
+    /// Stop after the report instead of serving the dashboard.
+    #[arg(long)]
+    no_serve: bool,
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -64,5 +70,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "Explore further: hirundo --db {} report --period 2026Q2 --tz {DEMO_ZONE} --format md",
         db.display()
     );
+    if !args.no_serve {
+        println!();
+        crate::serve::run(&db, crate::serve::ServeArgs::demo(args.listen))?;
+    }
     Ok(code)
 }

@@ -10,6 +10,7 @@ mod progress;
 mod report;
 mod scanners;
 mod sensor;
+mod serve;
 mod simulate;
 mod stats;
 
@@ -74,6 +75,8 @@ enum Command {
     Collector(collector::CollectorArgs),
     /// MSSQL and telnet honeypot: record logins and commands into the store (--db).
     Honeypot(honeypot::HoneypotArgs),
+    /// The HTTP API (OpenAPI at /openapi.json) and the web dashboard over the store (--db).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -129,6 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SensorToken(args) => sensor::token(args),
         Command::Collector(args) => collector::run(&cli.db, args),
         Command::Honeypot(args) => honeypot::run(&cli.db, args),
+        Command::Serve(args) => serve::run(&cli.db, args),
         Command::Stats {
             format,
             silent_after,

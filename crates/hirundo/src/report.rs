@@ -6,11 +6,9 @@ use std::str::FromStr;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
-use hirundo_analyze::events::DetectorConfig;
 use hirundo_analyze::gather::{build_report, ReportOptions};
 use hirundo_analyze::model::Report;
 use hirundo_analyze::period::Period;
-use hirundo_analyze::victims::VictimRule;
 use hirundo_report::Lang;
 use hirundo_store::Store;
 
@@ -99,17 +97,13 @@ fn make_report(db: &Path, args: &ReportArgs) -> anyhow::Result<Report> {
         .parse()
         .map_err(|_| anyhow::anyhow!("--tz {}: not an IANA time zone name", args.tz))?;
     let scanners = crate::scanners::sql_extensions(&args.scanners)?;
-    let options = ReportOptions {
+    let options = ReportOptions::standard(
         period,
         time_zone,
-        home: args.home.as_ref().map(|h| h.to_ascii_uppercase()),
-        scanners: scanners.functions[0].1.clone(),
-        top: args.top.max(20),
-        watch: 50,
-        figure_series: 5,
-        detector: DetectorConfig::default(),
-        victims: VictimRule::default(),
-    };
+        args.home.clone(),
+        scanners.functions[0].1.clone(),
+        args.top,
+    );
     let store = Store::open(db).with_context(|| format!("opening the store {}", db.display()))?;
     let started = std::time::Instant::now();
     let report = build_report(&store, &options)?;

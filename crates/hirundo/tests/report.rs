@@ -38,8 +38,8 @@ const SCANNERS_CSV: &str = "cidr,name\n\
 // The shared store and reports
 
 struct Fixture {
-    /// Kept for the life of the test binary (statics are never dropped; see `store_root`).
-    _dir: tempfile::TempDir,
+    /// Holds the store's directory for the life of the test binary.
+    _store: common::SimulatedStore,
     db: PathBuf,
     scanners: PathBuf,
     truth: Value,
@@ -49,62 +49,16 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("report-store-{}-", std::process::id()))
-            .tempdir_in(store_root())
-            .unwrap();
-        let sim = dir.path().join("sim");
-        let db = dir.path().join("db");
-        let started = Instant::now();
-        hirundo_ok(
-            &db,
-            &[
-                "simulate",
-                "--scenario",
-                "default",
-                "--out",
-                sim.to_str().unwrap(),
-                "--scale",
-                SCALE,
-            ],
-        );
-        let truth: Value =
-            serde_json::from_slice(&std::fs::read(sim.join("truth.json")).unwrap()).unwrap();
-        eprintln!("simulate: {:.1} s", started.elapsed().as_secs_f64());
-        let started = Instant::now();
-        let sim_arg = sim.to_str().unwrap();
-        hirundo_ok(&db, &["ingest", "--sensor-from-dir", sim_arg, sim_arg]);
-        eprintln!("ingest: {:.1} s", started.elapsed().as_secs_f64());
-        // The captures are stored now; only the store and the truth are needed.
-        std::fs::remove_dir_all(&sim).unwrap();
-        let scanners = dir.path().join("scanners.csv");
+        let store = common::simulated_store("report", SCALE);
+        let scanners = store.dir.path().join("scanners.csv");
         std::fs::write(&scanners, SCANNERS_CSV).unwrap();
         Fixture {
-            _dir: dir,
-            db,
+            db: store.db.clone(),
+            truth: store.truth.clone(),
+            _store: store,
             scanners,
-            truth,
         }
     })
-}
-
-/// Where the shared store lives: the TempDir in a static is never dropped, so it goes under
-/// the target directory, and the stores of earlier runs whose process is gone are removed.
-fn store_root() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let pid = name
-            .strip_prefix("report-store-")
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok());
-        if let Some(pid) = pid {
-            if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
-        }
-    }
-    root
 }
 
 /// `hirundo report ARGS`, timed; its standard output.

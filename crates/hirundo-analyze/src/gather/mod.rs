@@ -48,6 +48,30 @@ pub struct ReportOptions {
     pub victims: VictimRule,
 }
 
+impl ReportOptions {
+    /// The report's usual settings: rankings of `top` rows (at least 20), the top 50 ports
+    /// and countries watched for events, five series per figure, the default rules.
+    pub fn standard(
+        period: Period,
+        time_zone: Tz,
+        home: Option<String>,
+        scanners: AddressLookup,
+        top: usize,
+    ) -> ReportOptions {
+        ReportOptions {
+            period,
+            time_zone,
+            home: home.map(|h| h.to_ascii_uppercase()),
+            scanners,
+            top: top.max(20),
+            watch: 50,
+            figure_series: 5,
+            detector: DetectorConfig::default(),
+            victims: VictimRule::default(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error(transparent)]
@@ -647,17 +671,6 @@ fn by_value_desc(counts: &BTreeMap<String, u64>) -> Vec<String> {
     let mut names: Vec<(&String, &u64)> = counts.iter().collect();
     names.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     names.into_iter().map(|(n, _)| n.clone()).collect()
-}
-
-/// The report's name of an IP protocol.
-fn protocol_name(protocol: u8) -> &'static str {
-    match protocol {
-        6 => "tcp",
-        17 => "udp",
-        1 => "icmp",
-        58 => "icmpv6",
-        _ => "ip",
-    }
 }
 
 fn port_label((protocol, port): PortId) -> String {

@@ -7,6 +7,7 @@ pub mod network;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Instant;
 
 /// The real-capture corpus shipped beside the repository (`../shared/corpus`).
 pub fn corpus(name: &str) -> PathBuf {
@@ -142,4 +143,63 @@ pub fn hirundo_port_counts(
             ((proto, port), row["n"].as_u64().unwrap())
         })
         .collect()
+}
+
+/// A store of the built-in scenario, simulated and ingested with `--sensor-from-dir`, and
+/// the simulator's ground truth.
+pub struct SimulatedStore {
+    /// Kept for the life of the store (a static's is never dropped; see [`simulated_store`]).
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub truth: serde_json::Value,
+}
+
+/// Simulates the default scenario at `scale` and ingests it. The store goes under the target
+/// directory (a `TempDir` kept in a static is never dropped), and the stores of earlier runs
+/// whose process is gone are removed first.
+pub fn simulated_store(tag: &str, scale: &str) -> SimulatedStore {
+    let prefix = format!("{tag}-store-");
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    remove_stores_of_dead_runs(&root, &prefix);
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .tempdir_in(&root)
+        .unwrap();
+    let sim = dir.path().join("sim");
+    let db = dir.path().join("db");
+    let sim_arg = sim.to_str().unwrap();
+    let started = Instant::now();
+    let simulate = [
+        "simulate",
+        "--scenario",
+        "default",
+        "--out",
+        sim_arg,
+        "--scale",
+        scale,
+    ];
+    hirundo_ok(&db, &simulate);
+    let truth = serde_json::from_slice(&std::fs::read(sim.join("truth.json")).unwrap()).unwrap();
+    eprintln!("simulate: {:.1} s", started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    hirundo_ok(&db, &["ingest", "--sensor-from-dir", sim_arg, sim_arg]);
+    eprintln!("ingest: {:.1} s", started.elapsed().as_secs_f64());
+    // The captures are stored now; only the store and the truth are needed.
+    std::fs::remove_dir_all(&sim).unwrap();
+    SimulatedStore { dir, db, truth }
+}
+
+fn remove_stores_of_dead_runs(root: &Path, prefix: &str) {
+    for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
 }

@@ -1,0 +1,468 @@
+//! Series and rankings of packets (the `traffic` rollup, UTC hours) and of unique sources
+//! (the `sources` rollup, UTC days): SQL groups the rollup rows by bucket and key, and this
+//! module cuts buckets into the request's local hours, days or weeks.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate};
+use hirundo_analyze::rank::rank;
+use hirundo_report::Lang;
+use hirundo_store::Reader;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::dimension::{ints, Dimension};
+use crate::error::ApiError;
+use crate::params::Range;
+use crate::state::ServeState;
+
+/// Hour series are limited to this many days (2,208 buckets).
+const MAX_HOUR_DAYS: usize = 92;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    Packets,
+    Sources,
+}
+
+impl Metric {
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Packets => "packets",
+            Metric::Sources => "sources",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    Hour,
+    Day,
+    Week,
+}
+
+impl Resolution {
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolution::Hour => "hour",
+            Resolution::Day => "day",
+            Resolution::Week => "week",
+        }
+    }
+}
+
+/// What a series or ranking request asks for, checked.
+pub struct Question {
+    pub range: Range,
+    pub by: Dimension,
+    pub metric: Metric,
+    /// SQL conditions of the filters.
+    pub filters: String,
+    pub lang: Lang,
+}
+
+impl Question {
+    /// Refuses what the `sources` rollup cannot answer.
+    pub fn check_sources(&self, beyond: Option<&str>) -> Result<(), ApiError> {
+        if self.metric != Metric::Sources {
+            return Ok(());
+        }
+        if !self.by.in_sources() {
+            let why = "unique sources are counted by total, country or sensor only";
+            return Err(ApiError::parameter("by", self.by.name(), why));
+        }
+        if let Some(filter) = beyond {
+            let why =
+                "unique sources are kept per country and sensor only, not per port, tool or kind";
+            return Err(ApiError::BadRequest(format!(
+                "{filter} with metric=sources: {why}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn group_columns(&self) -> String {
+        self.by.columns().iter().map(|c| format!(", {c}")).collect()
+    }
+
+    /// The reader of the UTC days that `ranges` cover.
+    fn reader(&self, state: &ServeState, first: &Range) -> Result<Reader, ApiError> {
+        let first_day = utc_day(first.days.utc_start_secs());
+        let last_day = utc_day(self.range.days.utc_end_secs() - 1);
+        Ok(state.store.reader(Some((&first_day, &last_day)))?)
+    }
+}
+
+/// One series of a [`SeriesAnswer`].
+#[derive(Serialize, ToSchema)]
+pub struct SeriesEntry {
+    pub key: String,
+    pub label: String,
+    pub values: Vec<u64>,
+    /// The sum of `values`.
+    pub total: u64,
+}
+
+/// `GET /api/v1/series`.
+#[derive(Serialize, ToSchema)]
+pub struct SeriesAnswer {
+    pub by: String,
+    pub metric: String,
+    pub resolution: String,
+    pub from: String,
+    pub to: String,
+    pub tz: String,
+    /// Start of each bucket: `YYYY-MM-DD` for days and weeks (the Monday), local
+    /// `YYYY-MM-DDTHH:MM+HH:MM` for hours.
+    pub buckets: Vec<String>,
+    pub series: Vec<SeriesEntry>,
+}
+
+/// The local buckets of a range.
+struct Buckets {
+    resolution: Resolution,
+    labels: Vec<String>,
+}
+
+impl Buckets {
+    fn new(range: &Range, resolution: Resolution) -> Result<Buckets, ApiError> {
+        let labels = match resolution {
+            Resolution::Day => range
+                .first
+                .iter_days()
+                .take(range.len())
+                .map(|d| d.to_string())
+                .collect(),
+            Resolution::Week => {
+                let (first, last) = (Range::monday(range.first), Range::monday(range.last));
+                first
+                    .iter_weeks()
+                    .take_while(|w| *w <= last)
+                    .map(|d| d.to_string())
+                    .collect()
+            }
+            Resolution::Hour => hour_labels(range)?,
+        };
+        Ok(Buckets { resolution, labels })
+    }
+
+    /// The bucket of the hour starting at Unix second `secs`.
+    fn of_hour(&self, range: &Range, secs: i64) -> Option<usize> {
+        match self.resolution {
+            Resolution::Hour => {
+                let start = range.days.utc_start_secs();
+                (secs >= start && secs < range.days.utc_end_secs())
+                    .then(|| ((secs - start) / 3600) as usize)
+            }
+            _ => self.of_date(
+                range,
+                range
+                    .days
+                    .date(range.days.day_of_hour(secs.div_euclid(3600))?)?,
+            ),
+        }
+    }
+
+    /// The bucket of local (or, for sources, UTC) day `date`.
+    fn of_date(&self, range: &Range, date: NaiveDate) -> Option<usize> {
+        if date < range.first || date > range.last {
+            return None;
+        }
+        match self.resolution {
+            Resolution::Week => {
+                Some(((Range::monday(date) - Range::monday(range.first)).num_days() / 7) as usize)
+            }
+            _ => Some((date - range.first).num_days() as usize),
+        }
+    }
+}
+
+fn hour_labels(range: &Range) -> Result<Vec<String>, ApiError> {
+    if range.len() > MAX_HOUR_DAYS {
+        let why = format!("hour series are limited to {MAX_HOUR_DAYS} days");
+        return Err(ApiError::parameter("resolution", "hour", why));
+    }
+    if !range.days.hour_aligned() {
+        let why = "its midnights are not whole UTC hours, which the hourly rollup cannot cut";
+        return Err(ApiError::parameter("tz", range.tz.name(), why));
+    }
+    let (start, end) = (range.days.utc_start_secs(), range.days.utc_end_secs());
+    Ok((start..end)
+        .step_by(3600)
+        .map(|secs| {
+            let utc = DateTime::from_timestamp(secs, 0).unwrap_or_default();
+            utc.with_timezone(&range.tz)
+                .format("%Y-%m-%dT%H:%M%:z")
+                .to_string()
+        })
+        .collect())
+}
+
+/// The series of `keys` (or of the top `n` keys by their sums) at `resolution`.
+pub fn series(
+    state: &ServeState,
+    question: &Question,
+    resolution: Resolution,
+    keys: Option<Vec<String>>,
+    n: usize,
+) -> Result<SeriesAnswer, ApiError> {
+    let range = &question.range;
+    let buckets = Buckets::new(range, resolution)?;
+    if question.metric == Metric::Sources && resolution == Resolution::Hour {
+        let why = "unique sources are kept per UTC day";
+        return Err(ApiError::parameter("resolution", "hour", why));
+    }
+    let reader = question.reader(state, range)?;
+    let mut values: HashMap<String, Vec<u64>> = HashMap::new();
+    let mut add = |bucket: Option<usize>, key: &str, count: i64| {
+        if let Some(b) = bucket {
+            values
+                .entry(key.to_owned())
+                .or_insert_with(|| vec![0; buckets.labels.len()])[b] += count as u64;
+        }
+    };
+    let columns = question.group_columns();
+    match question.metric {
+        Metric::Packets => {
+            let sql = format!(
+                "SELECT CAST(hour AS BIGINT){columns}, CAST(SUM(packets) AS BIGINT) FROM traffic \
+                 WHERE {} AND {} GROUP BY hour{columns}",
+                in_hours(range.days.utc_start_secs(), range.days.utc_end_secs()),
+                question.filters
+            );
+            for_each_row(&reader, &sql, question.by, |lead, key, value| {
+                add(buckets.of_hour(range, lead), key, value[0]);
+            })?;
+        }
+        Metric::Sources => {
+            let bucket = match resolution {
+                Resolution::Week => format!("{EPOCH_DAY} - (({EPOCH_DAY} + 3) % 7)"),
+                _ => EPOCH_DAY.to_owned(),
+            };
+            let sql = format!(
+                "SELECT {bucket}{columns}, CAST(COUNT(DISTINCT src) AS BIGINT) FROM sources \
+                 WHERE {} AND {} GROUP BY {bucket}{columns}",
+                in_days(range.first, range.last),
+                question.filters
+            );
+            for_each_row(&reader, &sql, question.by, |lead, key, value| {
+                // A week bucket's Monday may lie before the range: count it in the first week.
+                let date = epoch_date(lead).max(range.first);
+                add(buckets.of_date(range, date), key, value[0]);
+            })?;
+        }
+    }
+    let chosen = match keys {
+        Some(keys) => keys,
+        None => top_keys(&values, n),
+    };
+    let series = chosen
+        .into_iter()
+        .map(|key| {
+            let values = values
+                .remove(&key)
+                .unwrap_or_else(|| vec![0; buckets.labels.len()]);
+            SeriesEntry {
+                label: question.by.label(&key, question.lang),
+                total: values.iter().sum(),
+                key,
+                values,
+            }
+        })
+        .collect();
+    Ok(SeriesAnswer {
+        by: question.by.name().into(),
+        metric: question.metric.name().into(),
+        resolution: resolution.name().into(),
+        from: range.first.to_string(),
+        to: range.last.to_string(),
+        tz: range.tz.name().into(),
+        buckets: buckets.labels,
+        series,
+    })
+}
+
+/// The `n` keys with the largest sums, ties by key.
+fn top_keys(values: &HashMap<String, Vec<u64>>, n: usize) -> Vec<String> {
+    let mut sums: Vec<(&String, u64)> = values.iter().map(|(k, v)| (k, v.iter().sum())).collect();
+    sums.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    sums.into_iter().take(n).map(|(k, _)| k.clone()).collect()
+}
+
+/// One row of a [`TopAnswer`].
+#[derive(Serialize, ToSchema)]
+pub struct TopRow {
+    pub key: String,
+    pub label: String,
+    pub value: u64,
+    /// `value` over the range's total.
+    pub share: f64,
+    pub rank: u32,
+    /// Rank in the previous range, null if the key had nothing then.
+    pub previous_rank: Option<u32>,
+    pub previous_value: u64,
+}
+
+/// `GET /api/v1/top`.
+#[derive(Serialize, ToSchema)]
+pub struct TopAnswer {
+    pub by: String,
+    pub metric: String,
+    pub from: String,
+    pub to: String,
+    pub previous_from: String,
+    pub previous_to: String,
+    /// Packets, or distinct sources, of the whole range (with the filters).
+    pub total: u64,
+    pub rows: Vec<TopRow>,
+}
+
+/// The top `n` keys of the range with their previous ranks.
+pub fn top(state: &ServeState, question: &Question, n: usize) -> Result<TopAnswer, ApiError> {
+    let (range, previous) = (&question.range, question.range.previous()?);
+    let reader = question.reader(state, &previous)?;
+    let columns = question.group_columns();
+    let columns = columns.trim_start_matches(", ");
+    let (sql, total_sql) = match question.metric {
+        Metric::Packets => {
+            let current = range.days.utc_start_secs();
+            let split = |op: &str| {
+                format!("CAST(SUM(CASE WHEN CAST(hour AS BIGINT) {op} {current} THEN packets ELSE 0 END) AS BIGINT)")
+            };
+            let span = in_hours(previous.days.utc_start_secs(), range.days.utc_end_secs());
+            (
+                format!(
+                    "SELECT {columns}, {}, {} FROM traffic WHERE {span} AND {} GROUP BY {columns}",
+                    split(">="),
+                    split("<"),
+                    question.filters
+                ),
+                None,
+            )
+        }
+        Metric::Sources => {
+            let split = |op: &str| {
+                format!(
+                    "CAST(COUNT(DISTINCT CASE WHEN day {op} DATE '{}' THEN src END) AS BIGINT)",
+                    range.first
+                )
+            };
+            (
+                format!(
+                    "SELECT {columns}, {}, {} FROM sources WHERE {} AND {} GROUP BY {columns}",
+                    split(">="),
+                    split("<"),
+                    in_days(previous.first, range.last),
+                    question.filters
+                ),
+                Some(format!(
+                    "SELECT 0, CAST(COUNT(DISTINCT src) AS BIGINT) FROM sources WHERE {} AND {}",
+                    in_days(range.first, range.last),
+                    question.filters
+                )),
+            )
+        }
+    };
+    let (mut current, mut before) = (HashMap::new(), HashMap::new());
+    for_each_row(
+        &reader,
+        &format!("SELECT 0, * FROM ({sql})"),
+        question.by,
+        |_, key, values| {
+            if values[0] > 0 {
+                current.insert(key.to_owned(), values[0] as u64);
+            }
+            if values[1] > 0 {
+                before.insert(key.to_owned(), values[1] as u64);
+            }
+        },
+    )?;
+    let total = match total_sql {
+        Some(sql) => {
+            let mut total = 0;
+            for_each_row(&reader, &sql, Dimension::Total, |_, _, v| {
+                total = v[0] as u64
+            })?;
+            total
+        }
+        None => current.values().sum(),
+    };
+    let rows = rank(&current, &before, n)
+        .into_iter()
+        .map(|r| TopRow {
+            label: question.by.label(&r.key, question.lang),
+            share: r.packets as f64 / total.max(1) as f64,
+            value: r.packets,
+            rank: r.rank,
+            previous_rank: r.previous_rank,
+            previous_value: r.previous_packets,
+            key: r.key,
+        })
+        .collect();
+    Ok(TopAnswer {
+        by: question.by.name().into(),
+        metric: question.metric.name().into(),
+        from: range.first.to_string(),
+        to: range.last.to_string(),
+        previous_from: previous.first.to_string(),
+        previous_to: previous.last.to_string(),
+        total,
+        rows,
+    })
+}
+
+/// The rollup's `day` (a Date32) as days since the epoch.
+const EPOCH_DAY: &str = "CAST(CAST(day AS INT) AS BIGINT)";
+
+fn epoch_date(days: i64) -> NaiveDate {
+    NaiveDate::default() + chrono::Days::new(days.max(0) as u64)
+}
+
+fn in_hours(start: i64, end: i64) -> String {
+    format!("CAST(hour AS BIGINT) >= {start} AND CAST(hour AS BIGINT) < {end}")
+}
+
+fn in_days(first: NaiveDate, last: NaiveDate) -> String {
+    format!("day BETWEEN DATE '{first}' AND DATE '{last}'")
+}
+
+pub fn utc_day(secs: i64) -> String {
+    DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Runs `sql`, whose result is one integer column (the bucket), the dimension's columns,
+/// then integer values, and hands each row to `each` as (bucket, key, values).
+fn for_each_row(
+    reader: &Reader,
+    sql: &str,
+    by: Dimension,
+    mut each: impl FnMut(i64, &str, &[i64]),
+) -> Result<(), ApiError> {
+    let width = by.columns().len();
+    reader.for_each_batch(sql, |batch| {
+        let columns = batch.columns();
+        let lead = ints(&columns[0])?;
+        let keys = by.keys(&columns[1..1 + width], batch.num_rows())?;
+        let values: Vec<Vec<i64>> = columns[1 + width..]
+            .iter()
+            .map(ints)
+            .collect::<Result<_, _>>()?;
+        let mut row = vec![0; values.len()];
+        for i in 0..batch.num_rows() {
+            row.iter_mut()
+                .zip(&values)
+                .for_each(|(cell, column)| *cell = column[i]);
+            each(lead[i], &keys[i], &row);
+        }
+        Ok::<(), ApiError>(())
+    })
+}
+
+impl From<arrow::error::ArrowError> for ApiError {
+    fn from(e: arrow::error::ArrowError) -> ApiError {
+        ApiError::Internal(format!("unexpected query result: {e}"))
+    }
+}
