@@ -94,10 +94,10 @@ fn question(
         range: range.resolve(last_day(state)?)?,
         by: Dimension::parse(split.by.as_deref(), allow_total)?,
         metric,
-        filters: filters.sql()?,
+        filters: filters.check()?,
         lang: parse_lang(split.lang.as_deref())?,
     };
-    question.check_sources(filters.beyond_sources())?;
+    question.check_sources(question.filters.beyond_sources())?;
     Ok(question)
 }
 

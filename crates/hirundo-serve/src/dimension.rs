@@ -78,7 +78,7 @@ impl Dimension {
     }
 
     /// What a group's key is when its column is NULL.
-    fn missing(self) -> &'static str {
+    pub fn missing(self) -> &'static str {
         match self {
             Dimension::Country => UNKNOWN_COUNTRY,
             Dimension::Tool => "none",

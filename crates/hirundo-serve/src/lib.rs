@@ -17,6 +17,7 @@ use utoipa::OpenApi;
 mod analysis;
 pub mod api;
 mod assets;
+mod cube;
 mod dimension;
 mod error;
 mod honeypot;
@@ -29,8 +30,7 @@ pub use error::ApiError;
 pub use state::ServeState;
 
 /// The API and the dashboard over `state`.
-pub fn router(state: ServeState) -> Router {
-    let state = Arc::new(state);
+pub fn router(state: Arc<ServeState>) -> Router {
     let api = Router::new()
         .route("/info", get(api::info))
         .route("/series", get(api::series))
@@ -100,6 +100,14 @@ pub fn run(
         let bound = listener.local_addr()?;
         tracing::info!(%bound, "serving the API and the dashboard");
         ready(bound);
+        let state = Arc::new(state);
+        let warm = state.clone();
+        // The first dashboard request should not wait for the cube.
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = warm.cube() {
+                tracing::warn!(error = %e, "loading the traffic cube");
+            }
+        });
         serve(listener, router(state), shutdown_signal()).await
     })
 }

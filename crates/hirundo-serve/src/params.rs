@@ -154,52 +154,89 @@ pub struct FilterParams {
     pub kind: Option<String>,
 }
 
+/// Checked filters. For country, tool and kind, `Some(None)` asks for packets without one.
+#[derive(Clone, Debug, Default)]
+pub struct Filters {
+    pub port: Option<(u8, u16)>,
+    pub country: Option<Option<String>>,
+    pub sensor: Option<String>,
+    pub tool: Option<Option<String>>,
+    pub kind: Option<Option<String>>,
+}
+
 impl FilterParams {
-    /// The filters as SQL conditions on the rollups' columns (`TRUE` for none).
-    pub fn sql(&self) -> Result<String, ApiError> {
-        let mut conditions = vec!["TRUE".to_owned()];
-        if let Some(text) = &self.port {
-            let (protocol, port) = parse_port_key(text).ok_or_else(|| {
+    pub fn check(&self) -> Result<Filters, ApiError> {
+        let port = match &self.port {
+            None => None,
+            Some(text) => Some(parse_port_key(text).ok_or_else(|| {
                 ApiError::parameter("port", text, "not a port like 23/tcp, 53/udp or 8/icmp")
-            })?;
+            })?),
+        };
+        Ok(Filters {
+            port,
+            country: self.country.as_deref().map(country).transpose()?,
+            sensor: self.sensor.clone(),
+            tool: self
+                .tool
+                .as_deref()
+                .map(|t| label("tool", t, "none"))
+                .transpose()?,
+            kind: self
+                .kind
+                .as_deref()
+                .map(|k| label("kind", k, "unknown"))
+                .transpose()?,
+        })
+    }
+}
+
+impl Filters {
+    /// The filters as SQL conditions on the rollups' columns (`TRUE` for none). Every value
+    /// but the sensor's was checked to be plain letters; the sensor's is quoted.
+    pub fn sql(&self) -> String {
+        let mut conditions = vec!["TRUE".to_owned()];
+        if let Some((protocol, port)) = self.port {
             conditions.push(format!("protocol = {protocol} AND port = {port}"));
         }
-        if let Some(text) = &self.country {
-            conditions.push(country_condition(text)?);
+        let labels = [
+            ("src_country", &self.country),
+            ("tool", &self.tool),
+            ("traffic_kind", &self.kind),
+        ];
+        for (column, value) in labels {
+            match value {
+                Some(Some(text)) => conditions.push(format!("{column} = '{text}'")),
+                Some(None) => conditions.push(format!("{column} IS NULL")),
+                None => {}
+            }
         }
         if let Some(text) = &self.sensor {
             conditions.push(format!("sensor = '{}'", text.replace('\'', "''")));
         }
-        if let Some(text) = &self.tool {
-            conditions.push(label_condition("tool", text, "none")?);
-        }
-        if let Some(text) = &self.kind {
-            conditions.push(label_condition("traffic_kind", text, "unknown")?);
-        }
-        Ok(conditions.join(" AND "))
+        conditions.join(" AND ")
     }
 
     /// The first filter that the `sources` rollup cannot apply (it has no port, tool or kind).
     pub fn beyond_sources(&self) -> Option<&'static str> {
-        let given = [
-            ("port", &self.port),
-            ("tool", &self.tool),
-            ("kind", &self.kind),
-        ];
-        given
-            .iter()
-            .find(|(_, v)| v.is_some())
-            .map(|(name, _)| *name)
+        [
+            ("port", self.port.is_some()),
+            ("tool", self.tool.is_some()),
+            ("kind", self.kind.is_some()),
+        ]
+        .into_iter()
+        .find(|(_, given)| *given)
+        .map(|(name, _)| name)
     }
 }
 
-fn country_condition(text: &str) -> Result<String, ApiError> {
+/// An upper-case country code, or `None` for `??` (unknown).
+fn country(text: &str) -> Result<Option<String>, ApiError> {
     if text == crate::dimension::UNKNOWN_COUNTRY {
-        return Ok("src_country IS NULL".into());
+        return Ok(None);
     }
     let code = text.to_ascii_uppercase();
     if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(format!("src_country = '{code}'"))
+        Ok(Some(code))
     } else {
         Err(ApiError::parameter(
             "country",
@@ -209,9 +246,8 @@ fn country_condition(text: &str) -> Result<String, ApiError> {
     }
 }
 
-/// `column = 'text'`, or `column IS NULL` for the word that stands for no value.
-fn label_condition(column: &str, text: &str, none: &str) -> Result<String, ApiError> {
-    let parameter = if column == "tool" { "tool" } else { "kind" };
+/// A plain name, or `None` for the word that stands for no value.
+fn label(parameter: &str, text: &str, none: &str) -> Result<Option<String>, ApiError> {
     let plain = |b: u8| b.is_ascii_alphanumeric() || b"_-.".contains(&b);
     if text.is_empty() || text.len() > 64 || !text.bytes().all(plain) {
         return Err(ApiError::parameter(
@@ -220,11 +256,7 @@ fn label_condition(column: &str, text: &str, none: &str) -> Result<String, ApiEr
             "not a name of letters, digits, _ - .",
         ));
     }
-    if text == none {
-        Ok(format!("{column} IS NULL"))
-    } else {
-        Ok(format!("{column} = '{text}'"))
-    }
+    Ok((text != none).then(|| text.to_owned()))
 }
 
 /// A count in `1..=max` with a default.

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use hirundo_analyze::model::Report;
+
+use crate::cube::Cube;
 use hirundo_store::{AddressLookup, Store};
 
 use crate::error::ApiError;
@@ -19,6 +21,9 @@ pub struct ServeState {
     /// The bearer token `/api/` requires, if any.
     pub token: Option<String>,
     reports: Mutex<HashMap<String, (u64, Arc<Report>)>>,
+    /// The traffic cube of the latest version read; the lock also makes concurrent
+    /// requests wait for one load rather than each loading.
+    cube: Mutex<Option<Arc<Cube>>>,
 }
 
 impl ServeState {
@@ -28,6 +33,21 @@ impl ServeState {
             scanners,
             token,
             reports: Mutex::default(),
+            cube: Mutex::default(),
+        }
+    }
+
+    /// The traffic cube of the store's current version, loaded if it is not yet.
+    pub fn cube(&self) -> Result<Arc<Cube>, ApiError> {
+        let version = self.store.version()?;
+        let mut cached = self.cube.lock().expect("cube lock");
+        match &*cached {
+            Some(cube) if cube.version == version => Ok(cube.clone()),
+            _ => {
+                let cube = Arc::new(Cube::load(&self.store, version)?);
+                *cached = Some(cube.clone());
+                Ok(cube)
+            }
         }
     }
 

@@ -1,6 +1,6 @@
-//! Series and rankings of packets (the `traffic` rollup, UTC hours) and of unique sources
-//! (the `sources` rollup, UTC days): SQL groups the rollup rows by bucket and key, and this
-//! module cuts buckets into the request's local hours, days or weeks.
+//! Series and rankings of packets (the `traffic` rollup, UTC hours, scanned in memory from
+//! the [`Cube`](crate::cube::Cube)) and of unique sources (the `sources` rollup, UTC days,
+//! counted by SQL): this module cuts them into the request's local hours, days or weeks.
 
 use std::collections::HashMap;
 
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::dimension::{ints, Dimension};
 use crate::error::ApiError;
-use crate::params::Range;
+use crate::params::{Filters, Range};
 use crate::state::ServeState;
 
 /// Hour series are limited to this many days (2,208 buckets).
@@ -56,8 +56,7 @@ pub struct Question {
     pub range: Range,
     pub by: Dimension,
     pub metric: Metric,
-    /// SQL conditions of the filters.
-    pub filters: String,
+    pub filters: Filters,
     pub lang: Lang,
 }
 
@@ -212,29 +211,28 @@ pub fn series(
         let why = "unique sources are kept per UTC day";
         return Err(ApiError::parameter("resolution", "hour", why));
     }
-    let reader = question.reader(state, range)?;
     let mut values: HashMap<String, Vec<u64>> = HashMap::new();
-    let mut add = |bucket: Option<usize>, key: &str, count: i64| {
-        if let Some(b) = bucket {
-            values
-                .entry(key.to_owned())
-                .or_insert_with(|| vec![0; buckets.labels.len()])[b] += count as u64;
-        }
-    };
-    let columns = question.group_columns();
     match question.metric {
         Metric::Packets => {
-            let sql = format!(
-                "SELECT CAST(hour AS BIGINT){columns}, CAST(SUM(packets) AS BIGINT) FROM traffic \
-                 WHERE {} AND {} GROUP BY hour{columns}",
-                in_hours(range.days.utc_start_secs(), range.days.utc_end_secs()),
-                question.filters
-            );
-            for_each_row(&reader, &sql, question.by, |lead, key, value| {
-                add(buckets.of_hour(range, lead), key, value[0]);
-            })?;
+            let cube = state.cube()?;
+            let mut coded: HashMap<u32, Vec<u64>> = HashMap::new();
+            let span = (range.days.utc_start_secs(), range.days.utc_end_secs());
+            let selection = cube.select(&question.filters);
+            cube.scan(span, question.by, &selection, |hour, key, packets| {
+                if let Some(b) = buckets.of_hour(range, hour) {
+                    coded
+                        .entry(key)
+                        .or_insert_with(|| vec![0; buckets.labels.len()])[b] += packets;
+                }
+            });
+            values = coded
+                .into_iter()
+                .map(|(code, v)| (cube.key_name(question.by, code), v))
+                .collect();
         }
         Metric::Sources => {
+            let reader = question.reader(state, range)?;
+            let columns = question.group_columns();
             let bucket = match resolution {
                 Resolution::Week => format!("{EPOCH_DAY} - (({EPOCH_DAY} + 3) % 7)"),
                 _ => EPOCH_DAY.to_owned(),
@@ -243,12 +241,16 @@ pub fn series(
                 "SELECT {bucket}{columns}, CAST(COUNT(DISTINCT src) AS BIGINT) FROM sources \
                  WHERE {} AND {} GROUP BY {bucket}{columns}",
                 in_days(range.first, range.last),
-                question.filters
+                question.filters.sql()
             );
             for_each_row(&reader, &sql, question.by, |lead, key, value| {
                 // A week bucket's Monday may lie before the range: count it in the first week.
                 let date = epoch_date(lead).max(range.first);
-                add(buckets.of_date(range, date), key, value[0]);
+                if let Some(b) = buckets.of_date(range, date) {
+                    values
+                        .entry(key.to_owned())
+                        .or_insert_with(|| vec![0; buckets.labels.len()])[b] += value[0] as u64;
+                }
             })?;
         }
     }
@@ -320,72 +322,9 @@ pub struct TopAnswer {
 /// The top `n` keys of the range with their previous ranks.
 pub fn top(state: &ServeState, question: &Question, n: usize) -> Result<TopAnswer, ApiError> {
     let (range, previous) = (&question.range, question.range.previous()?);
-    let reader = question.reader(state, &previous)?;
-    let columns = question.group_columns();
-    let columns = columns.trim_start_matches(", ");
-    let (sql, total_sql) = match question.metric {
-        Metric::Packets => {
-            let current = range.days.utc_start_secs();
-            let split = |op: &str| {
-                format!("CAST(SUM(CASE WHEN CAST(hour AS BIGINT) {op} {current} THEN packets ELSE 0 END) AS BIGINT)")
-            };
-            let span = in_hours(previous.days.utc_start_secs(), range.days.utc_end_secs());
-            (
-                format!(
-                    "SELECT {columns}, {}, {} FROM traffic WHERE {span} AND {} GROUP BY {columns}",
-                    split(">="),
-                    split("<"),
-                    question.filters
-                ),
-                None,
-            )
-        }
-        Metric::Sources => {
-            let split = |op: &str| {
-                format!(
-                    "CAST(COUNT(DISTINCT CASE WHEN day {op} DATE '{}' THEN src END) AS BIGINT)",
-                    range.first
-                )
-            };
-            (
-                format!(
-                    "SELECT {columns}, {}, {} FROM sources WHERE {} AND {} GROUP BY {columns}",
-                    split(">="),
-                    split("<"),
-                    in_days(previous.first, range.last),
-                    question.filters
-                ),
-                Some(format!(
-                    "SELECT 0, CAST(COUNT(DISTINCT src) AS BIGINT) FROM sources WHERE {} AND {}",
-                    in_days(range.first, range.last),
-                    question.filters
-                )),
-            )
-        }
-    };
-    let (mut current, mut before) = (HashMap::new(), HashMap::new());
-    for_each_row(
-        &reader,
-        &format!("SELECT 0, * FROM ({sql})"),
-        question.by,
-        |_, key, values| {
-            if values[0] > 0 {
-                current.insert(key.to_owned(), values[0] as u64);
-            }
-            if values[1] > 0 {
-                before.insert(key.to_owned(), values[1] as u64);
-            }
-        },
-    )?;
-    let total = match total_sql {
-        Some(sql) => {
-            let mut total = 0;
-            for_each_row(&reader, &sql, Dimension::Total, |_, _, v| {
-                total = v[0] as u64
-            })?;
-            total
-        }
-        None => current.values().sum(),
+    let (current, before, total) = match question.metric {
+        Metric::Packets => packets_by_key(state, question, &previous)?,
+        Metric::Sources => sources_by_key(state, question, &previous)?,
     };
     let rows = rank(&current, &before, n)
         .into_iter()
@@ -411,15 +350,93 @@ pub fn top(state: &ServeState, question: &Question, n: usize) -> Result<TopAnswe
     })
 }
 
+/// Counts per key of the range and of the previous range, and the range's total.
+type ByKey = (HashMap<String, u64>, HashMap<String, u64>, u64);
+
+/// Packets per key, from the cube.
+fn packets_by_key(
+    state: &ServeState,
+    question: &Question,
+    previous: &Range,
+) -> Result<ByKey, ApiError> {
+    let cube = state.cube()?;
+    let boundary = question.range.days.utc_start_secs();
+    let span = (
+        previous.days.utc_start_secs(),
+        question.range.days.utc_end_secs(),
+    );
+    let (mut current, mut before) = (HashMap::<u32, u64>::new(), HashMap::<u32, u64>::new());
+    cube.scan(
+        span,
+        question.by,
+        &cube.select(&question.filters),
+        |hour, key, packets| {
+            let side = if hour >= boundary {
+                &mut current
+            } else {
+                &mut before
+            };
+            *side.entry(key).or_default() += packets;
+        },
+    );
+    let named = |counts: HashMap<u32, u64>| -> HashMap<String, u64> {
+        counts
+            .into_iter()
+            .map(|(code, n)| (cube.key_name(question.by, code), n))
+            .collect()
+    };
+    let total = current.values().sum();
+    Ok((named(current), named(before), total))
+}
+
+/// Distinct sources per key, from the `sources` rollup (UTC days).
+fn sources_by_key(
+    state: &ServeState,
+    question: &Question,
+    previous: &Range,
+) -> Result<ByKey, ApiError> {
+    let range = &question.range;
+    let reader = question.reader(state, previous)?;
+    let columns = question.group_columns();
+    let columns = columns.trim_start_matches(", ");
+    let filters = question.filters.sql();
+    let split = |op: &str| {
+        format!(
+            "CAST(COUNT(DISTINCT CASE WHEN day {op} DATE '{}' THEN src END) AS BIGINT)",
+            range.first
+        )
+    };
+    let sql = format!(
+        "SELECT 0, {columns}, {}, {} FROM sources WHERE {} AND {filters} GROUP BY {columns}",
+        split(">="),
+        split("<"),
+        in_days(previous.first, range.last),
+    );
+    let (mut current, mut before) = (HashMap::new(), HashMap::new());
+    for_each_row(&reader, &sql, question.by, |_, key, values| {
+        if values[0] > 0 {
+            current.insert(key.to_owned(), values[0] as u64);
+        }
+        if values[1] > 0 {
+            before.insert(key.to_owned(), values[1] as u64);
+        }
+    })?;
+    let sql = format!(
+        "SELECT 0, CAST(COUNT(DISTINCT src) AS BIGINT) FROM sources WHERE {} AND {filters}",
+        in_days(range.first, range.last),
+    );
+    let mut total = 0;
+    for_each_row(&reader, &sql, Dimension::Total, |_, _, v| {
+        total = v[0] as u64
+    })?;
+    Ok((current, before, total))
+}
+
 /// The rollup's `day` (a Date32) as days since the epoch.
 const EPOCH_DAY: &str = "CAST(CAST(day AS INT) AS BIGINT)";
 
 fn epoch_date(days: i64) -> NaiveDate {
     NaiveDate::default() + chrono::Days::new(days.max(0) as u64)
-}
-
-fn in_hours(start: i64, end: i64) -> String {
-    format!("CAST(hour AS BIGINT) >= {start} AND CAST(hour AS BIGINT) < {end}")
 }
 
 fn in_days(first: NaiveDate, last: NaiveDate) -> String {
