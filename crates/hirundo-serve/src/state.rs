@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use hirundo_analyze::model::Report;
 
 use crate::cube::Cube;
-use hirundo_store::{AddressLookup, Store};
+use hirundo_store::{AddressLookup, Stats, Store};
 
 use crate::error::ApiError;
 
@@ -21,9 +21,11 @@ pub struct ServeState {
     /// The bearer token `/api/` requires, if any.
     pub token: Option<String>,
     reports: Mutex<HashMap<String, (u64, Arc<Report>)>>,
-    /// The traffic cube of the latest version read; the lock also makes concurrent
-    /// requests wait for one load rather than each loading.
-    cube: Mutex<Option<Arc<Cube>>>,
+    /// The `traffic` rollup in memory.
+    cube: Versioned<Cube>,
+    /// The store's totals at a version: every range defaults to its last day, and reading
+    /// them means reading every commit.
+    stats: Versioned<Stats>,
 }
 
 impl ServeState {
@@ -33,22 +35,21 @@ impl ServeState {
             scanners,
             token,
             reports: Mutex::default(),
-            cube: Mutex::default(),
+            cube: Versioned::default(),
+            stats: Versioned::default(),
         }
     }
 
     /// The traffic cube of the store's current version, loaded if it is not yet.
     pub fn cube(&self) -> Result<Arc<Cube>, ApiError> {
         let version = self.store.version()?;
-        let mut cached = self.cube.lock().expect("cube lock");
-        match &*cached {
-            Some(cube) if cube.version == version => Ok(cube.clone()),
-            _ => {
-                let cube = Arc::new(Cube::load(&self.store, version)?);
-                *cached = Some(cube.clone());
-                Ok(cube)
-            }
-        }
+        self.cube.get(version, || Cube::load(&self.store, version))
+    }
+
+    /// The store's totals at its current version.
+    pub fn stats(&self) -> Result<Arc<Stats>, ApiError> {
+        let version = self.store.version()?;
+        self.stats.get(version, || Ok(self.store.stats()?))
     }
 
     /// The report cached under `key` for the store's current version, or `build`'s.
@@ -70,6 +71,35 @@ impl ServeState {
         }
         cache.insert(key, (version, report.clone()));
         Ok(report)
+    }
+}
+
+/// One value computed from the store at a version, recomputed when the version changes. The
+/// lock is held while computing, so that concurrent requests wait for one computation
+/// rather than each making its own.
+pub struct Versioned<T>(Mutex<Option<(u64, Arc<T>)>>);
+
+impl<T> Default for Versioned<T> {
+    fn default() -> Self {
+        Versioned(Mutex::new(None))
+    }
+}
+
+impl<T> Versioned<T> {
+    fn get(
+        &self,
+        version: u64,
+        compute: impl FnOnce() -> Result<T, ApiError>,
+    ) -> Result<Arc<T>, ApiError> {
+        let mut cached = self.0.lock().expect("cache lock");
+        match &*cached {
+            Some((v, value)) if *v == version => Ok(value.clone()),
+            _ => {
+                let value = Arc::new(compute()?);
+                *cached = Some((version, value.clone()));
+                Ok(value)
+            }
+        }
     }
 }
 

@@ -1,7 +1,6 @@
 //! What the store holds (`/api/v1/info`) and how its sensors are doing (`/api/v1/sensors`).
 
 use chrono::{DateTime, NaiveDate, SecondsFormat};
-use hirundo_store::Stats;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,7 +24,7 @@ pub struct Info {
 
 pub fn info(state: &ServeState) -> Result<Info, ApiError> {
     let version = state.store.version()?;
-    let stats = state.store.stats()?;
+    let stats = state.stats()?;
     Ok(Info {
         first_day: stats.first_ts_ns.map(|ns| utc_date(ns).to_string()),
         last_day: stats.last_ts_ns.map(|ns| utc_date(ns).to_string()),
@@ -39,7 +38,7 @@ pub fn info(state: &ServeState) -> Result<Info, ApiError> {
 
 /// The UTC day of the store's last packet, which ranges default to.
 pub fn last_day(state: &ServeState) -> Result<Option<NaiveDate>, ApiError> {
-    Ok(state.store.stats()?.last_ts_ns.map(utc_date))
+    Ok(state.stats()?.last_ts_ns.map(utc_date))
 }
 
 /// One sensor of [`Sensors`].
@@ -69,15 +68,13 @@ pub struct Sensors {
 }
 
 pub fn sensors(state: &ServeState) -> Result<Sensors, ApiError> {
-    let Stats {
-        sensors,
-        last_ts_ns,
-        ..
-    } = state.store.stats()?;
-    let sensors = sensors
-        .into_iter()
+    let stats = state.stats()?;
+    let last_ts_ns = stats.last_ts_ns;
+    let sensors = stats
+        .sensors
+        .iter()
         .map(|(name, s)| Sensor {
-            name,
+            name: name.clone(),
             files: s.files,
             packets: s.packets,
             malformed: s.malformed,
@@ -88,7 +85,7 @@ pub fn sensors(state: &ServeState) -> Result<Sensors, ApiError> {
                 .zip(last_ts_ns)
                 .map(|(own, newest)| ((newest - own) as f64 / 3.6e12 * 10.0).round() / 10.0),
             batches: s.batches,
-            last_batch_at: s.last_batch_at,
+            last_batch_at: s.last_batch_at.clone(),
         })
         .collect();
     Ok(Sensors {
