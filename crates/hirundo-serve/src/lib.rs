@@ -102,10 +102,15 @@ pub fn run(
         ready(bound);
         let state = Arc::new(state);
         let warm = state.clone();
-        // The first dashboard request should not wait for the cube.
+        // The dashboard's first view should not wait for the cube, nor for the analysis of
+        // its default range (the last 30 days, UTC), whose events it shows.
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = warm.cube() {
-                tracing::warn!(error = %e, "loading the traffic cube");
+            let default_range = params::RangeParams::default();
+            if let Err(e) = warm
+                .cube()
+                .and_then(|_| analysis::range_report(&warm, &default_range))
+            {
+                tracing::warn!(error = %e, "warming up");
             }
         });
         serve(listener, router(state), shutdown_signal()).await
