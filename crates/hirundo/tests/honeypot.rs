@@ -108,11 +108,23 @@ fn real_clients_logins_are_stored_enriched_and_reported_beside_the_darknet() {
     let db = dir.path().join("db");
     let ns = Netns::new();
     let capture = dir.path().join("darknet.pcap");
-    // The darknet sensor's view of the same sources: their SYNs (tcpdump -U writes each
-    // packet at once, so SIGTERM loses none).
+    // The darknet sensor's view of the same sources: their SYNs. Immediate mode hands each
+    // packet over as it comes (otherwise it waits in the kernel's ring for its block to fill
+    // or time out, and SIGTERM after a quick run found "6 received by filter, 0 captured"),
+    // and -U writes it at once.
     let tcpdump_log = dir.path().join("tcpdump.log");
     let mut tcpdump = Command::new("ip")
-        .args(["netns", "exec", &ns.0, "tcpdump", "-i", "lo", "-U", "-w"])
+        .args([
+            "netns",
+            "exec",
+            &ns.0,
+            "tcpdump",
+            "-i",
+            "lo",
+            "--immediate-mode",
+            "-U",
+            "-w",
+        ])
         .arg(&capture)
         .arg("tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn")
         .stdout(Stdio::null())
@@ -241,7 +253,13 @@ fn real_clients_logins_are_stored_enriched_and_reported_beside_the_darknet() {
         &db,
         "SELECT src, dst_port, count(*) AS n FROM packets GROUP BY 1, 2",
     );
-    assert_eq!(joined.len(), 2, "{joined:?} darknet: {darknet:?}");
+    assert_eq!(
+        joined.len(),
+        2,
+        "{joined:?} darknet: {darknet:?}; tcpdump: {}; capture: {}",
+        std::fs::read_to_string(&tcpdump_log).unwrap_or_default(),
+        common::tool("tcpdump", &["-nn", "-r", capture.to_str().unwrap()]),
+    );
     let stats = common::stats(&db);
     assert_eq!(stats["honeypot_events"], rows.len() as u64);
 
