@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::DataType;
-use hirundo_analyze::model::{port_key, protocol_name};
+use hirundo_analyze::model::{parse_port_key, port_key, protocol_name};
 use hirundo_store::Store;
 
 use crate::dimension::{ints, Dimension};
@@ -212,6 +212,24 @@ impl Cube {
                     each(secs, cells.key(by, i), cells.packets[i]);
                 }
             }
+        }
+    }
+
+    /// The key code of the API's key `name` of dimension `by`, if the cube has it.
+    pub fn code_of(&self, by: Dimension, name: &str) -> Option<u32> {
+        let label = |labels: &Labels| match name == by.missing() {
+            true => Some(0),
+            false => labels.index.get(name).map(|i| u32::from(*i)),
+        };
+        match by {
+            Dimension::Port => {
+                parse_port_key(name).map(|(p, port)| u32::from(p) << 16 | u32::from(port))
+            }
+            Dimension::Country => label(&self.countries),
+            Dimension::Sensor => label(&self.sensors),
+            Dimension::Tool => label(&self.tools),
+            Dimension::Kind => label(&self.kinds),
+            Dimension::Total => Some(0),
         }
     }
 

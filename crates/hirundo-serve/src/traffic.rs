@@ -16,6 +16,12 @@ use crate::error::ApiError;
 use crate::params::{Filters, Range};
 use crate::state::ServeState;
 
+/// The hasher of the per-request maps of key codes (std's SipHash costs more than the scan).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// An hour outside every bucket.
+const NO_BUCKET: u32 = u32::MAX;
+
 /// Hour series are limited to this many days (2,208 buckets).
 const MAX_HOUR_DAYS: usize = 92;
 
@@ -145,6 +151,16 @@ impl Buckets {
         Ok(Buckets { resolution, labels })
     }
 
+    /// The bucket of every hour of the range (or [`NO_BUCKET`]), from its first: a table,
+    /// since scans ask for millions of hours.
+    fn of_hours(&self, range: &Range) -> Vec<u32> {
+        let (start, end) = (range.days.utc_start_secs(), range.days.utc_end_secs());
+        (start..end)
+            .step_by(3600)
+            .map(|secs| self.of_hour(range, secs).map_or(NO_BUCKET, |b| b as u32))
+            .collect()
+    }
+
     /// The bucket of the hour starting at Unix second `secs`.
     fn of_hour(&self, range: &Range, secs: i64) -> Option<usize> {
         match self.resolution {
@@ -213,23 +229,7 @@ pub fn series(
     }
     let mut values: HashMap<String, Vec<u64>> = HashMap::new();
     match question.metric {
-        Metric::Packets => {
-            let cube = state.cube()?;
-            let mut coded: HashMap<u32, Vec<u64>> = HashMap::new();
-            let span = (range.days.utc_start_secs(), range.days.utc_end_secs());
-            let selection = cube.select(&question.filters);
-            cube.scan(span, question.by, &selection, |hour, key, packets| {
-                if let Some(b) = buckets.of_hour(range, hour) {
-                    coded
-                        .entry(key)
-                        .or_insert_with(|| vec![0; buckets.labels.len()])[b] += packets;
-                }
-            });
-            values = coded
-                .into_iter()
-                .map(|(code, v)| (cube.key_name(question.by, code), v))
-                .collect();
-        }
+        Metric::Packets => values = packet_series(state, question, &buckets, keys.as_deref(), n)?,
         Metric::Sources => {
             let reader = question.reader(state, range)?;
             let columns = question.group_columns();
@@ -282,6 +282,58 @@ pub fn series(
         buckets: buckets.labels,
         series,
     })
+}
+
+/// Packets per bucket of `keys` (or of the top `n` keys), from the cube: a first scan sums
+/// every key when the top ones are asked for (a port ranking has tens of thousands of keys),
+/// the second fills the buckets of the chosen few.
+fn packet_series(
+    state: &ServeState,
+    question: &Question,
+    buckets: &Buckets,
+    keys: Option<&[String]>,
+    n: usize,
+) -> Result<HashMap<String, Vec<u64>>, ApiError> {
+    let (cube, range, by) = (state.cube()?, &question.range, question.by);
+    let span = (range.days.utc_start_secs(), range.days.utc_end_secs());
+    let selection = cube.select(&question.filters);
+    let chosen: Vec<(String, Option<u32>)> = match keys {
+        Some(keys) => keys
+            .iter()
+            .map(|k| (k.clone(), cube.code_of(by, k)))
+            .collect(),
+        None => {
+            let mut totals: FastMap<u32, u64> = FastMap::default();
+            cube.scan(span, by, &selection, |_, key, packets| {
+                *totals.entry(key).or_default() += packets
+            });
+            let named: HashMap<String, Vec<u64>> = totals
+                .into_iter()
+                .map(|(code, total)| (cube.key_name(by, code), vec![total]))
+                .collect();
+            top_keys(&named, n)
+                .into_iter()
+                .map(|k| {
+                    let code = cube.code_of(by, &k);
+                    (k, code)
+                })
+                .collect()
+        }
+    };
+    let slots: FastMap<u32, usize> = chosen
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, code))| Some(((*code)?, i)))
+        .collect();
+    let hour_buckets = buckets.of_hours(range);
+    let mut values = vec![vec![0u64; buckets.labels.len()]; chosen.len()];
+    cube.scan(span, by, &selection, |hour, key, packets| {
+        let bucket = hour_buckets[((hour - span.0) / 3600) as usize];
+        if let (Some(slot), true) = (slots.get(&key), bucket != NO_BUCKET) {
+            values[*slot][bucket as usize] += packets;
+        }
+    });
+    Ok(chosen.into_iter().map(|(k, _)| k).zip(values).collect())
 }
 
 /// The `n` keys with the largest sums, ties by key.
@@ -365,7 +417,10 @@ fn packets_by_key(
         previous.days.utc_start_secs(),
         question.range.days.utc_end_secs(),
     );
-    let (mut current, mut before) = (HashMap::<u32, u64>::new(), HashMap::<u32, u64>::new());
+    let (mut current, mut before) = (
+        FastMap::<u32, u64>::default(),
+        FastMap::<u32, u64>::default(),
+    );
     cube.scan(
         span,
         question.by,
@@ -379,7 +434,7 @@ fn packets_by_key(
             *side.entry(key).or_default() += packets;
         },
     );
-    let named = |counts: HashMap<u32, u64>| -> HashMap<String, u64> {
+    let named = |counts: FastMap<u32, u64>| -> HashMap<String, u64> {
         counts
             .into_iter()
             .map(|(code, n)| (cube.key_name(question.by, code), n))
