@@ -176,15 +176,18 @@ impl Cube {
         }
     }
 
-    /// Hands `each` the hour (Unix seconds), the `by` key code and the packets of every cell
-    /// in `[start, end)` (Unix seconds) that `selection` admits.
-    pub fn scan(
+    /// Hands `each` an accumulator, the hour (Unix seconds), the `by` key code and the
+    /// packets of every cell in `[start, end)` (Unix seconds) that `selection` admits. The
+    /// days are scanned in two halves on two threads, each with its own accumulator from
+    /// `new`; both are returned, for the caller to merge.
+    pub fn scan<A: Send>(
         &self,
         (start, end): (i64, i64),
         by: Dimension,
         selection: &Selection,
-        mut each: impl FnMut(i64, u32, u64),
-    ) {
+        new: impl Fn() -> A + Sync,
+        each: impl Fn(&mut A, i64, u32, u64) + Sync,
+    ) -> [A; 2] {
         let nothing = [
             selection.sensor,
             selection.country,
@@ -192,27 +195,29 @@ impl Cube {
             selection.kind,
         ]
         .contains(&Wanted::Nothing);
-        if nothing || end <= start {
-            return;
-        }
-        let days = start.div_euclid(SECONDS_PER_DAY)..=(end - 1).div_euclid(SECONDS_PER_DAY);
-        for cells in self.days.range(days).map(|(_, c)| c) {
-            for i in 0..cells.packets.len() {
-                let secs = i64::from(cells.hour[i]) * 3600;
-                let admitted = secs >= start
-                    && secs < end
-                    && selection
-                        .port
-                        .is_none_or(|p| p == (cells.protocol[i], cells.port[i]))
-                    && selection.sensor.admits(cells.sensor[i])
-                    && selection.country.admits(cells.country[i])
-                    && selection.tool.admits(cells.tool[i])
-                    && selection.kind.admits(cells.kind[i]);
-                if admitted {
-                    each(secs, cells.key(by, i), cells.packets[i]);
-                }
+        let days: Vec<&DayCells> = match nothing || end <= start {
+            true => Vec::new(),
+            false => {
+                let range =
+                    start.div_euclid(SECONDS_PER_DAY)..=(end - 1).div_euclid(SECONDS_PER_DAY);
+                self.days.range(range).map(|(_, c)| c).collect()
             }
-        }
+        };
+        let (first, second) = days.split_at(days.len() / 2);
+        let scan_half = |half: &[&DayCells]| {
+            let mut sums = new();
+            for cells in half {
+                cells.scan((start, end), by, selection, |hour, key, packets| {
+                    each(&mut sums, hour, key, packets)
+                });
+            }
+            sums
+        };
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| scan_half(second));
+            let mine = scan_half(first);
+            [mine, other.join().expect("cube scan thread")]
+        })
     }
 
     /// The key code of the API's key `name` of dimension `by`, if the cube has it.
@@ -251,6 +256,30 @@ impl Cube {
 }
 
 impl DayCells {
+    fn scan(
+        &self,
+        (start, end): (i64, i64),
+        by: Dimension,
+        selection: &Selection,
+        mut each: impl FnMut(i64, u32, u64),
+    ) {
+        for i in 0..self.packets.len() {
+            let secs = i64::from(self.hour[i]) * 3600;
+            let admitted = secs >= start
+                && secs < end
+                && selection
+                    .port
+                    .is_none_or(|p| p == (self.protocol[i], self.port[i]))
+                && selection.sensor.admits(self.sensor[i])
+                && selection.country.admits(self.country[i])
+                && selection.tool.admits(self.tool[i])
+                && selection.kind.admits(self.kind[i]);
+            if admitted {
+                each(secs, self.key(by, i), self.packets[i]);
+            }
+        }
+    }
+
     fn key(&self, by: Dimension, i: usize) -> u32 {
         match by {
             Dimension::Port => u32::from(self.protocol[i]) << 16 | u32::from(self.port[i]),

@@ -303,10 +303,8 @@ fn packet_series(
             .map(|k| (k.clone(), cube.code_of(by, k)))
             .collect(),
         None => {
-            let mut totals: FastMap<u32, u64> = FastMap::default();
-            cube.scan(span, by, &selection, |_, key, packets| {
-                *totals.entry(key).or_default() += packets
-            });
+            let [mut totals, other] = cube.scan(span, by, &selection, FastMap::default, add_to);
+            merge(&mut totals, other);
             let named: HashMap<String, Vec<u64>> = totals
                 .into_iter()
                 .map(|(code, total)| (cube.key_name(by, code), vec![total]))
@@ -326,14 +324,29 @@ fn packet_series(
         .filter_map(|(i, (_, code))| Some(((*code)?, i)))
         .collect();
     let hour_buckets = buckets.of_hours(range);
-    let mut values = vec![vec![0u64; buckets.labels.len()]; chosen.len()];
-    cube.scan(span, by, &selection, |hour, key, packets| {
+    let empty = || vec![vec![0u64; buckets.labels.len()]; chosen.len()];
+    let fill = |values: &mut Vec<Vec<u64>>, hour: i64, key: u32, packets: u64| {
         let bucket = hour_buckets[((hour - span.0) / 3600) as usize];
         if let (Some(slot), true) = (slots.get(&key), bucket != NO_BUCKET) {
             values[*slot][bucket as usize] += packets;
         }
-    });
+    };
+    let [mut values, other] = cube.scan(span, by, &selection, empty, fill);
+    for (mine, theirs) in values.iter_mut().zip(other) {
+        mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
+    }
     Ok(chosen.into_iter().map(|(k, _)| k).zip(values).collect())
+}
+
+/// Adds a cell's packets to its key's sum.
+fn add_to(sums: &mut FastMap<u32, u64>, _hour: i64, key: u32, packets: u64) {
+    *sums.entry(key).or_default() += packets;
+}
+
+fn merge(into: &mut FastMap<u32, u64>, other: FastMap<u32, u64>) {
+    for (key, n) in other {
+        *into.entry(key).or_default() += n;
+    }
 }
 
 /// The `n` keys with the largest sums, ties by key.
@@ -417,23 +430,14 @@ fn packets_by_key(
         previous.days.utc_start_secs(),
         question.range.days.utc_end_secs(),
     );
-    let (mut current, mut before) = (
-        FastMap::<u32, u64>::default(),
-        FastMap::<u32, u64>::default(),
-    );
-    cube.scan(
-        span,
-        question.by,
-        &cube.select(&question.filters),
-        |hour, key, packets| {
-            let side = if hour >= boundary {
-                &mut current
-            } else {
-                &mut before
-            };
-            *side.entry(key).or_default() += packets;
-        },
-    );
+    let split = |sums: &mut [FastMap<u32, u64>; 2], hour: i64, key: u32, packets: u64| {
+        add_to(&mut sums[usize::from(hour < boundary)], hour, key, packets);
+    };
+    let selection = cube.select(&question.filters);
+    let [[mut current, mut before], [other_current, other_before]] =
+        cube.scan(span, question.by, &selection, Default::default, split);
+    merge(&mut current, other_current);
+    merge(&mut before, other_before);
     let named = |counts: FastMap<u32, u64>| -> HashMap<String, u64> {
         counts
             .into_iter()
