@@ -97,7 +97,7 @@ fn question(
         filters: filters.check()?,
         lang: parse_lang(split.lang.as_deref())?,
     };
-    question.check_sources(question.filters.beyond_sources())?;
+    question.check_sources()?;
     Ok(question)
 }
 

@@ -19,6 +19,21 @@ use crate::state::ServeState;
 /// The hasher of the per-request maps of key codes (std's SipHash costs more than the scan).
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
+/// The buckets of whole hours from `first` (hours since the epoch).
+struct HourTable {
+    first: i64,
+    buckets: Vec<u32>,
+}
+
+impl HourTable {
+    /// The bucket of the hour starting at Unix second `secs`, if it has one.
+    fn of(&self, secs: i64) -> Option<usize> {
+        let index = usize::try_from(secs.div_euclid(3600) - self.first).ok()?;
+        let bucket = *self.buckets.get(index)?;
+        (bucket != NO_BUCKET).then_some(bucket as usize)
+    }
+}
+
 /// An hour outside every bucket.
 const NO_BUCKET: u32 = u32::MAX;
 
@@ -68,7 +83,7 @@ pub struct Question {
 
 impl Question {
     /// Refuses what the `sources` rollup cannot answer.
-    pub fn check_sources(&self, beyond: Option<&str>) -> Result<(), ApiError> {
+    pub fn check_sources(&self) -> Result<(), ApiError> {
         if self.metric != Metric::Sources {
             return Ok(());
         }
@@ -76,7 +91,7 @@ impl Question {
             let why = "unique sources are counted by total, country or sensor only";
             return Err(ApiError::parameter("by", self.by.name(), why));
         }
-        if let Some(filter) = beyond {
+        if let Some(filter) = self.filters.beyond_sources() {
             let why =
                 "unique sources are kept per country and sensor only, not per port, tool or kind";
             return Err(ApiError::BadRequest(format!(
@@ -90,7 +105,7 @@ impl Question {
         self.by.columns().iter().map(|c| format!(", {c}")).collect()
     }
 
-    /// The reader of the UTC days that `ranges` cover.
+    /// The reader of the UTC days from the start of `first` to the end of the question's range.
     fn reader(&self, state: &ServeState, first: &Range) -> Result<Reader, ApiError> {
         let first_day = utc_day(first.days.utc_start_secs());
         let last_day = utc_day(self.range.days.utc_end_secs() - 1);
@@ -151,14 +166,19 @@ impl Buckets {
         Ok(Buckets { resolution, labels })
     }
 
-    /// The bucket of every hour of the range (or [`NO_BUCKET`]), from its first: a table,
-    /// since scans ask for millions of hours.
-    fn of_hours(&self, range: &Range) -> Vec<u32> {
-        let (start, end) = (range.days.utc_start_secs(), range.days.utc_end_secs());
-        (start..end)
-            .step_by(3600)
-            .map(|secs| self.of_hour(range, secs).map_or(NO_BUCKET, |b| b as u32))
-            .collect()
+    /// The bucket (or [`NO_BUCKET`]) of every whole hour from the one holding the range's
+    /// start (which is not on the hour in zones like Asia/Kolkata): a table, since scans ask
+    /// for millions of hours. Index it with [`HourTable::of`].
+    fn of_hours(&self, range: &Range) -> HourTable {
+        let first = range.days.utc_start_secs().div_euclid(3600);
+        let end = (range.days.utc_end_secs() + 3599).div_euclid(3600);
+        let buckets = (first..end)
+            .map(|hour| {
+                self.of_hour(range, hour * 3600)
+                    .map_or(NO_BUCKET, |b| b as u32)
+            })
+            .collect();
+        HourTable { first, buckets }
     }
 
     /// The bucket of the hour starting at Unix second `secs`.
@@ -256,7 +276,10 @@ pub fn series(
     }
     let chosen = match keys {
         Some(keys) => keys,
-        None => top_keys(&values, n),
+        None => {
+            let sums = values.iter().map(|(k, v)| (k.clone(), v.iter().sum()));
+            top_keys(sums, n)
+        }
     };
     let series = chosen
         .into_iter()
@@ -305,17 +328,10 @@ fn packet_series(
         None => {
             let [mut totals, other] = cube.scan(span, by, &selection, FastMap::default, add_to);
             merge(&mut totals, other);
-            let named: HashMap<String, Vec<u64>> = totals
+            let named = totals
                 .into_iter()
-                .map(|(code, total)| (cube.key_name(by, code), vec![total]))
-                .collect();
-            top_keys(&named, n)
-                .into_iter()
-                .map(|k| {
-                    let code = cube.code_of(by, &k);
-                    (k, code)
-                })
-                .collect()
+                .map(|(code, total)| ((cube.key_name(by, code), Some(code)), total));
+            top_keys(named, n)
         }
     };
     let slots: FastMap<u32, usize> = chosen
@@ -326,9 +342,8 @@ fn packet_series(
     let hour_buckets = buckets.of_hours(range);
     let empty = || vec![vec![0u64; buckets.labels.len()]; chosen.len()];
     let fill = |values: &mut Vec<Vec<u64>>, hour: i64, key: u32, packets: u64| {
-        let bucket = hour_buckets[((hour - span.0) / 3600) as usize];
-        if let (Some(slot), true) = (slots.get(&key), bucket != NO_BUCKET) {
-            values[*slot][bucket as usize] += packets;
+        if let (Some(slot), Some(bucket)) = (slots.get(&key), hour_buckets.of(hour)) {
+            values[*slot][bucket] += packets;
         }
     };
     let [mut values, other] = cube.scan(span, by, &selection, empty, fill);
@@ -350,10 +365,10 @@ fn merge(into: &mut FastMap<u32, u64>, other: FastMap<u32, u64>) {
 }
 
 /// The `n` keys with the largest sums, ties by key.
-fn top_keys(values: &HashMap<String, Vec<u64>>, n: usize) -> Vec<String> {
-    let mut sums: Vec<(&String, u64)> = values.iter().map(|(k, v)| (k, v.iter().sum())).collect();
-    sums.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    sums.into_iter().take(n).map(|(k, _)| k.clone()).collect()
+fn top_keys<K: Ord>(sums: impl Iterator<Item = (K, u64)>, n: usize) -> Vec<K> {
+    let mut sums: Vec<(K, u64)> = sums.collect();
+    sums.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    sums.into_iter().take(n).map(|(k, _)| k).collect()
 }
 
 /// One row of a [`TopAnswer`].
