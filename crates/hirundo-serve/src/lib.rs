@@ -1,7 +1,8 @@
 //! hirundo's HTTP side: a read-only JSON API over the store, described by OpenAPI at
-//! `/openapi.json` ([`api`]), and the dashboard that uses it ([`assets`]). Requests read the
-//! rollups through the store's SQL, on the blocking pool; reports are built once per range
-//! and store version. See docs/API.md.
+//! `/openapi.json` ([`api`]), and the dashboard that uses it ([`assets`]). Requests run on
+//! the blocking pool: packet series and rankings scan the in-memory cube of the `traffic`
+//! rollup, unique sources and honeypot events use the store's SQL, and reports are built
+//! once per range and store version. See docs/API.md.
 
 use std::future::Future;
 use std::sync::Arc;
