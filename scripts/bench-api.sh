@@ -26,6 +26,11 @@ started=$(date +%s.%N)
 # The cube loads at start; the first series call waits for it.
 curl -sf "$base/series?by=total&n=1" >/dev/null
 awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "cube ready after %.1f s\n", b - a}'
+# The source cube (for reports) loads beside it; then the default views are analysed.
+until grep -q "source cube loaded" "$dir/serve.log"; do sleep 0.2; done
+awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "source cube ready after %.1f s\n", b - a}'
+until grep -q "first analyses are ready" "$dir/serve.log"; do sleep 0.2; done
+awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "default analyses ready after %.1f s\n", b - a}'
 range="from=2026-09-01&to=2026-09-30&tz=Asia/Tokyo"
 quarter="from=2026-07-01&to=2026-09-30&tz=Asia/Tokyo"
 calls=(
@@ -40,6 +45,8 @@ calls=(
   "series?by=sensor&n=20&resolution=week&from=2026-04-01&to=2026-09-30"
   "sensors" "honeypot?$range"
   "events?$range" "victims?$range" "scanners?$range" "report?period=2026Q3&tz=Asia/Tokyo"
+  "report?period=2026Q3" "report?period=2026-08&tz=Asia/Tokyo" "report?period=2026-W30&tz=UTC"
+  "events?from=2026-05-01&to=2026-07-31&tz=Europe/Berlin"
 )
 printf '%-80s %10s %10s\n' call "first ms" "median ms"
 for call in "${calls[@]}"; do

@@ -65,6 +65,11 @@ pub enum PeriodKind {
     Custom,
 }
 
+/// Days since the epoch of a date (as in an Arrow Date32, the rollups' `day` column).
+pub fn epoch_day(date: NaiveDate) -> i32 {
+    (date - NaiveDate::default()).num_days() as i32
+}
+
 /// A report period of whole local days; `end` is inclusive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Period {

@@ -1,16 +1,19 @@
 //! What the report's analysis finds, for any range: events, DoS victims, research-scanner
 //! and fingerprint shares, and the whole report. One report is built per range and store
-//! version and shared by the endpoints that show parts of it.
+//! version, from the rollups in memory, and shared by the endpoints that show parts of it.
 
 use std::sync::Arc;
 
-use hirundo_analyze::gather::{build_report, ReportOptions};
+use chrono::Datelike;
+
+use hirundo_analyze::gather::{build_report_from, ReportOptions};
 use hirundo_analyze::model::{Event, FingerprintShare, Report, ScannerShare, Victim};
 use hirundo_analyze::period::Period;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
+use crate::memory::MemoryRollups;
 use crate::params::{Range, RangeParams};
 use crate::state::ServeState;
 use crate::store_info::last_day;
@@ -62,6 +65,22 @@ pub fn range_report(state: &ServeState, range: &RangeParams) -> Result<Arc<Repor
     build(state, custom(&resolved)?, &resolved, None)
 }
 
+/// Builds what the dashboard asks for first, so that its first views find it ready: the
+/// analysis of the default range (the last 30 days, UTC), whose events the overview shows,
+/// and the report of the quarter of the store's last day (UTC), the report view's default.
+pub fn warm(state: &ServeState) -> Result<(), ApiError> {
+    let default_range = RangeParams::default();
+    range_report(state, &default_range)?;
+    if let Some(day) = last_day(state)? {
+        let quarter = ReportParams {
+            period: Some(format!("{}Q{}", day.year(), day.month0() / 3 + 1)),
+            home: None,
+        };
+        report(state, &default_range, &quarter)?;
+    }
+    Ok(())
+}
+
 fn custom(range: &Range) -> Result<Period, ApiError> {
     Period::custom(range.first, range.last).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
@@ -80,7 +99,12 @@ fn build(
     );
     state.report(key, || {
         let options = ReportOptions::standard(period, range.tz, home, state.scanners.clone(), 20);
-        Ok(build_report(&state.store, &options)?)
+        let (cube, sources) = (state.cube()?, state.source_cube()?);
+        let memory = MemoryRollups {
+            cube: &cube,
+            sources: &sources,
+        };
+        Ok(build_report_from(&state.store, &options, Some(&memory))?)
     })
 }
 

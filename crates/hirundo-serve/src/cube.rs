@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, UInt16Type};
 use hirundo_analyze::model::{parse_port_key, port_key, protocol_name};
 use hirundo_store::Store;
 
@@ -17,23 +17,33 @@ use crate::params::Filters;
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
-/// The rollup cells of one UTC day.
+/// Marks the port code of a cell without a port (a later fragment, a protocol without
+/// ports), which no port filter matches.
+pub const NO_PORT: u32 = 1 << 24;
+
+/// A cell's protocol and port in one code: `protocol << 16 | port`, or with [`NO_PORT`] set.
+pub fn port_code(protocol: u8, port: Option<u16>) -> u32 {
+    let code = u32::from(protocol) << 16;
+    port.map_or(code | NO_PORT, |p| code | u32::from(p))
+}
+
+/// The rollup cells of one UTC day; labels are indices into the cube's [`Labels`].
 #[derive(Default)]
-struct DayCells {
+pub struct DayCells {
     /// Hours since the epoch.
     hour: Vec<i32>,
-    protocol: Vec<u8>,
-    port: Vec<u16>,
+    /// See [`port_code`].
+    pub port: Vec<u32>,
     sensor: Vec<u16>,
-    country: Vec<u16>,
-    tool: Vec<u16>,
-    kind: Vec<u16>,
-    packets: Vec<u64>,
+    pub country: Vec<u16>,
+    pub tool: Vec<u16>,
+    pub kind: Vec<u16>,
+    pub packets: Vec<u64>,
 }
 
 /// Interned labels of one column; index 0 is NULL.
-struct Labels {
-    names: Vec<Option<String>>,
+pub struct Labels {
+    pub names: Vec<Option<String>>,
     index: HashMap<String, u16>,
 }
 
@@ -47,7 +57,12 @@ impl Default for Labels {
 }
 
 impl Labels {
-    fn intern(&mut self, name: Option<&str>) -> Result<u16, ApiError> {
+    /// The index of label `name`, if the column has it.
+    pub fn code(&self, name: &str) -> Option<u16> {
+        self.index.get(name).copied()
+    }
+
+    pub fn intern(&mut self, name: Option<&str>) -> Result<u16, ApiError> {
         let Some(name) = name else { return Ok(0) };
         if let Some(i) = self.index.get(name) {
             return Ok(*i);
@@ -105,9 +120,9 @@ pub struct Cube {
     /// Cells per UTC day (days since the epoch).
     days: BTreeMap<i64, DayCells>,
     sensors: Labels,
-    countries: Labels,
-    tools: Labels,
-    kinds: Labels,
+    pub countries: Labels,
+    pub tools: Labels,
+    pub kinds: Labels,
 }
 
 impl Cube {
@@ -137,8 +152,9 @@ impl Cube {
     }
 
     fn add(&mut self, columns: &[ArrayRef]) -> Result<(), ApiError> {
-        let (seconds, protocols, ports) =
-            (ints(&columns[0])?, ints(&columns[1])?, ints(&columns[2])?);
+        let (seconds, protocols) = (ints(&columns[0])?, ints(&columns[1])?);
+        let ports = arrow::compute::cast(&columns[2], &DataType::UInt16)?;
+        let ports = ports.as_primitive::<UInt16Type>();
         let packets = ints(&columns[7])?;
         let texts: Vec<ArrayRef> = columns[3..7]
             .iter()
@@ -154,8 +170,8 @@ impl Cube {
                 .entry(seconds[row].div_euclid(SECONDS_PER_DAY))
                 .or_default();
             day.hour.push(seconds[row].div_euclid(3600) as i32);
-            day.protocol.push(protocols[row] as u8);
-            day.port.push(ports[row] as u16);
+            let port = ports.is_valid(row).then(|| ports.value(row));
+            day.port.push(port_code(protocols[row] as u8, port));
             day.sensor.push(self.sensors.intern(text(0, row))?);
             day.country.push(self.countries.intern(text(1, row))?);
             day.tool.push(self.tools.intern(text(2, row))?);
@@ -177,12 +193,12 @@ impl Cube {
     }
 
     /// Hands `each` an accumulator, the hour (Unix seconds), the `by` key code and the
-    /// packets of every cell in `[start, end)` (Unix seconds) that `selection` admits. The
-    /// days are scanned in two halves on two threads, each with its own accumulator from
-    /// `new`; both are returned, for the caller to merge.
+    /// packets of every cell in `[start, end)` (Unix seconds) that `selection` admits, on two
+    /// threads (see [`Cube::scan_cells`]); both accumulators are returned, for the caller to
+    /// merge.
     pub fn scan<A: Send>(
         &self,
-        (start, end): (i64, i64),
+        span: (i64, i64),
         by: Dimension,
         selection: &Selection,
         new: impl Fn() -> A + Sync,
@@ -195,7 +211,26 @@ impl Cube {
             selection.kind,
         ]
         .contains(&Wanted::Nothing);
-        let days: Vec<&DayCells> = match nothing || end <= start {
+        if nothing {
+            return [new(), new()];
+        }
+        self.scan_cells(span, new, |sums, cells, i| {
+            if cells.admits(selection, i) {
+                each(sums, cells.hour_secs(i), cells.key(by, i), cells.packets[i]);
+            }
+        })
+    }
+
+    /// Hands `each` an accumulator and every cell (its day's cells and its index there) of an
+    /// hour in `[start, end)` (Unix seconds). The days are scanned in two halves on two
+    /// threads, each with its own accumulator from `new`; both are returned.
+    pub fn scan_cells<A: Send>(
+        &self,
+        (start, end): (i64, i64),
+        new: impl Fn() -> A + Sync,
+        each: impl Fn(&mut A, &DayCells, usize) + Sync,
+    ) -> [A; 2] {
+        let days: Vec<&DayCells> = match end <= start {
             true => Vec::new(),
             false => {
                 let range =
@@ -207,9 +242,12 @@ impl Cube {
         let scan_half = |half: &[&DayCells]| {
             let mut sums = new();
             for cells in half {
-                cells.scan((start, end), by, selection, |hour, key, packets| {
-                    each(&mut sums, hour, key, packets)
-                });
+                for i in 0..cells.packets.len() {
+                    let secs = cells.hour_secs(i);
+                    if secs >= start && secs < end {
+                        each(&mut sums, cells, i);
+                    }
+                }
             }
             sums
         };
@@ -227,9 +265,7 @@ impl Cube {
             false => labels.index.get(name).map(|i| u32::from(*i)),
         };
         match by {
-            Dimension::Port => {
-                parse_port_key(name).map(|(p, port)| u32::from(p) << 16 | u32::from(port))
-            }
+            Dimension::Port => parse_port_key(name).map(|(p, port)| port_code(p, Some(port))),
             Dimension::Country => label(&self.countries),
             Dimension::Sensor => label(&self.sensors),
             Dimension::Tool => label(&self.tools),
@@ -245,7 +281,13 @@ impl Cube {
             name.unwrap_or_else(|| by.missing().to_owned())
         };
         match by {
-            Dimension::Port => port_key(protocol_name((code >> 16) as u8), code as u16),
+            Dimension::Port => {
+                let protocol = protocol_name((code >> 16) as u8);
+                match code & NO_PORT {
+                    0 => port_key(protocol, code as u16),
+                    _ => format!("none/{protocol}"),
+                }
+            }
             Dimension::Country => label(&self.countries),
             Dimension::Sensor => label(&self.sensors),
             Dimension::Tool => label(&self.tools),
@@ -256,33 +298,24 @@ impl Cube {
 }
 
 impl DayCells {
-    fn scan(
-        &self,
-        (start, end): (i64, i64),
-        by: Dimension,
-        selection: &Selection,
-        mut each: impl FnMut(i64, u32, u64),
-    ) {
-        for i in 0..self.packets.len() {
-            let secs = i64::from(self.hour[i]) * 3600;
-            let admitted = secs >= start
-                && secs < end
-                && selection
-                    .port
-                    .is_none_or(|p| p == (self.protocol[i], self.port[i]))
-                && selection.sensor.admits(self.sensor[i])
-                && selection.country.admits(self.country[i])
-                && selection.tool.admits(self.tool[i])
-                && selection.kind.admits(self.kind[i]);
-            if admitted {
-                each(secs, self.key(by, i), self.packets[i]);
-            }
-        }
+    /// The Unix second at which cell `i`'s hour starts.
+    pub fn hour_secs(&self, i: usize) -> i64 {
+        i64::from(self.hour[i]) * 3600
+    }
+
+    fn admits(&self, selection: &Selection, i: usize) -> bool {
+        selection
+            .port
+            .is_none_or(|(protocol, port)| port_code(protocol, Some(port)) == self.port[i])
+            && selection.sensor.admits(self.sensor[i])
+            && selection.country.admits(self.country[i])
+            && selection.tool.admits(self.tool[i])
+            && selection.kind.admits(self.kind[i])
     }
 
     fn key(&self, by: Dimension, i: usize) -> u32 {
         match by {
-            Dimension::Port => u32::from(self.protocol[i]) << 16 | u32::from(self.port[i]),
+            Dimension::Port => self.port[i],
             Dimension::Country => self.country[i].into(),
             Dimension::Sensor => self.sensor[i].into(),
             Dimension::Tool => self.tool[i].into(),

@@ -2,7 +2,8 @@
 //! `/openapi.json` ([`api`]), and the dashboard that uses it ([`assets`]). Requests run on
 //! the blocking pool: packet series and rankings scan the in-memory cube of the `traffic`
 //! rollup, unique sources and honeypot events use the store's SQL, and reports are built
-//! once per range and store version. See docs/API.md.
+//! once per range and store version from the rollups in memory (the traffic cube and the
+//! source cube, see [`memory`]). See docs/API.md.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,7 +23,9 @@ mod cube;
 mod dimension;
 mod error;
 mod honeypot;
+mod memory;
 mod params;
+mod source_cube;
 mod state;
 mod store_info;
 mod traffic;
@@ -103,15 +106,17 @@ pub fn run(
         ready(bound);
         let state = Arc::new(state);
         let warm = state.clone();
-        // The dashboard's first view should not wait for the cube, nor for the analysis of
-        // its default range (the last 30 days, UTC), whose events it shows.
+        // The dashboard's first views should not wait for the cubes (loaded at once, one on
+        // each core), nor for their first analyses.
         tokio::task::spawn_blocking(move || {
-            let default_range = params::RangeParams::default();
-            if let Err(e) = warm
-                .cube()
-                .and_then(|_| analysis::range_report(&warm, &default_range))
-            {
-                tracing::warn!(error = %e, "warming up");
+            let loaded = std::thread::scope(|scope| {
+                let sources = scope.spawn(|| warm.source_cube().map(drop));
+                let cube = warm.cube().map(drop);
+                cube.and(sources.join().expect("source cube thread"))
+            });
+            match loaded.and_then(|_| analysis::warm(&warm)) {
+                Ok(()) => tracing::info!("the dashboard's first analyses are ready"),
+                Err(e) => tracing::warn!(error = %e, "warming up"),
             }
         });
         serve(listener, router(state), shutdown_signal()).await

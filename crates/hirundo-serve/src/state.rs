@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use hirundo_analyze::model::Report;
 
 use crate::cube::Cube;
+use crate::source_cube::SourceCube;
 use hirundo_store::{AddressLookup, Stats, Store};
 
 use crate::error::ApiError;
@@ -23,6 +24,8 @@ pub struct ServeState {
     reports: Mutex<HashMap<String, (u64, Arc<Report>)>>,
     /// The `traffic` rollup in memory.
     cube: Versioned<Cube>,
+    /// The `sources` and `backscatter` rollups in memory, for reports.
+    sources: Versioned<SourceCube>,
     /// The store's totals at a version: every range defaults to its last day, and reading
     /// them means reading every commit.
     stats: Versioned<Stats>,
@@ -36,6 +39,7 @@ impl ServeState {
             token,
             reports: Mutex::default(),
             cube: Versioned::default(),
+            sources: Versioned::default(),
             stats: Versioned::default(),
         }
     }
@@ -44,6 +48,13 @@ impl ServeState {
     pub fn cube(&self) -> Result<Arc<Cube>, ApiError> {
         let version = self.store.version()?;
         self.cube.get(version, || Cube::load(&self.store, version))
+    }
+
+    /// The source cube of the store's current version, loaded if it is not yet.
+    pub fn source_cube(&self) -> Result<Arc<SourceCube>, ApiError> {
+        let version = self.store.version()?;
+        self.sources
+            .get(version, || SourceCube::load(&self.store, &self.scanners))
     }
 
     /// The store's totals at its current version.

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate};
+use hirundo_analyze::period::LocalDays;
 use hirundo_analyze::rank::rank;
 use hirundo_report::Lang;
 use hirundo_store::Reader;
@@ -20,14 +21,25 @@ use crate::state::ServeState;
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The buckets of whole hours from `first` (hours since the epoch).
-struct HourTable {
+pub struct HourTable {
     first: i64,
     buckets: Vec<u32>,
 }
 
 impl HourTable {
+    /// The bucket of every whole hour of `days` from the one holding their start (which is
+    /// not on the hour in zones like Asia/Kolkata), `bucket` being given hours since the epoch.
+    pub fn new(days: &LocalDays, bucket: impl Fn(i64) -> Option<usize>) -> HourTable {
+        let first = days.utc_start_secs().div_euclid(3600);
+        let end = (days.utc_end_secs() + 3599).div_euclid(3600);
+        let buckets = (first..end)
+            .map(|hour| bucket(hour).map_or(NO_BUCKET, |b| b as u32))
+            .collect();
+        HourTable { first, buckets }
+    }
+
     /// The bucket of the hour starting at Unix second `secs`, if it has one.
-    fn of(&self, secs: i64) -> Option<usize> {
+    pub fn of(&self, secs: i64) -> Option<usize> {
         let index = usize::try_from(secs.div_euclid(3600) - self.first).ok()?;
         let bucket = *self.buckets.get(index)?;
         (bucket != NO_BUCKET).then_some(bucket as usize)
@@ -166,19 +178,10 @@ impl Buckets {
         Ok(Buckets { resolution, labels })
     }
 
-    /// The bucket (or [`NO_BUCKET`]) of every whole hour from the one holding the range's
-    /// start (which is not on the hour in zones like Asia/Kolkata): a table, since scans ask
+    /// The bucket (or [`NO_BUCKET`]) of every hour of the range: a table, since scans ask
     /// for millions of hours. Index it with [`HourTable::of`].
     fn of_hours(&self, range: &Range) -> HourTable {
-        let first = range.days.utc_start_secs().div_euclid(3600);
-        let end = (range.days.utc_end_secs() + 3599).div_euclid(3600);
-        let buckets = (first..end)
-            .map(|hour| {
-                self.of_hour(range, hour * 3600)
-                    .map_or(NO_BUCKET, |b| b as u32)
-            })
-            .collect();
-        HourTable { first, buckets }
+        HourTable::new(&range.days, |hour| self.of_hour(range, hour * 3600))
     }
 
     /// The bucket of the hour starting at Unix second `secs`.

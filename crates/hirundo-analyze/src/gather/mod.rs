@@ -1,14 +1,15 @@
-//! The report from the store: SQL over the rollup tables (see `hirundo_store`'s rollups)
-//! gathers the counts, and the rest of this crate ranks them, finds events and victims.
+//! The report from the store: sums over the rollup tables (see `hirundo_store`'s rollups),
+//! by SQL or from a copy in memory (see [`rollups`]), and the rest of this crate ranks
+//! them, finds events and victims. The sources and the traffic rollups are read at once,
+//! one on each core.
 //!
-//! Every query reads only the rollup files of the UTC days that overlap the report's span
+//! Every SQL query reads only the rollup files of the UTC days that overlap the report's span
 //! (the previous period and the period), so a quarter over 100 million packets reads a few
 //! million rollup rows. Hours are cut into local days with [`LocalDays`]; unique sources and
 //! research-scanner shares come from the per-UTC-day `sources` rollup, so for them a "day"
 //! is a UTC day (stated in the report's `method`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
@@ -20,15 +21,15 @@ use crate::events::{detect, rule_text, DetectorConfig};
 use crate::model::*;
 use crate::period::{LocalDays, Period};
 use crate::rank::{rank, Ranked};
-use crate::victims::{attacks, BackscatterSample, VictimRule};
+use crate::victims::{attacks, VictimRule};
 
 mod honeypot;
+pub mod rollups;
 mod sources;
 mod traffic;
 
-use sources::sum_sources;
-
-use traffic::{port_country_days, port_days, sum_traffic, Days, PortCountryDays, TrafficSums};
+use rollups::{Rollups, SqlRollups};
+use traffic::{port_days, Days, PortCountryDays, TrafficSums, WatchedPorts};
 
 /// What to report on and how.
 pub struct ReportOptions {
@@ -85,13 +86,23 @@ pub enum ReportError {
 /// The hasher of the maps that take a row of a rollup each: several times faster than the
 /// default SipHash, which dominated a report's profile; seeded randomly all the same, since
 /// the keys (source addresses) are chosen by whoever sends packets.
-type Fast = foldhash::fast::RandomState;
+pub type Fast = foldhash::fast::RandomState;
 
 /// A port: IP protocol number and destination port (ICMP type for ICMP).
-type PortId = (u8, u16);
+pub type PortId = (u8, u16);
 
-/// Builds the report of `options.period` from the store.
+/// Builds the report of `options.period` from the store, its sums read with SQL.
 pub fn build_report(store: &Store, options: &ReportOptions) -> Result<Report, ReportError> {
+    build_report_from(store, options, None)
+}
+
+/// Builds the report of `options.period` with the sums of `rollups` (SQL over the store's
+/// rollups when None); the honeypot section and malformed counts are read from the store.
+pub fn build_report_from(
+    store: &Store,
+    options: &ReportOptions,
+    rollups: Option<&dyn Rollups>,
+) -> Result<Report, ReportError> {
     let previous = options.period.previous();
     let span = LocalDays::new(previous.start, options.period.end, options.time_zone)?;
     let current = LocalDays::new(options.period.start, options.period.end, options.time_zone)?;
@@ -109,11 +120,15 @@ pub fn build_report(store: &Store, options: &ReportOptions) -> Result<Report, Re
     };
     let first_utc = utc_date(scope.start);
     let last_utc = utc_date(scope.end - 1);
-    let reader = store.reader(Some((&first_utc, &last_utc)))?;
-    reader.add_function("research_scanner", options.scanners.clone());
+    let reader = timed("reader", || store.reader(Some((&first_utc, &last_utc))))?;
+    let sql = SqlRollups {
+        reader: &reader,
+        scanners: options.scanners.clone(),
+    };
     Gatherer {
         store,
-        reader,
+        reader: &reader,
+        rollups: rollups.unwrap_or(&sql),
         options,
         span,
         scope,
@@ -132,20 +147,13 @@ struct Scope {
     first_current_day: usize,
 }
 
-impl Scope {
-    /// SQL condition: `seconds` (an expression in Unix seconds) lies in the span.
-    fn in_span(&self, seconds: &str) -> String {
-        format!("{seconds} >= {} AND {seconds} < {}", self.start, self.end)
-    }
-
-    fn in_current(&self, seconds: &str) -> String {
-        format!("{seconds} >= {} AND {seconds} < {}", self.current, self.end)
-    }
-}
+impl Scope {}
 
 struct Gatherer<'a> {
     store: &'a Store,
-    reader: Reader,
+    /// For the honeypot section.
+    reader: &'a Reader,
+    rollups: &'a dyn Rollups,
     options: &'a ReportOptions,
     span: LocalDays,
     scope: Scope,
@@ -153,13 +161,25 @@ struct Gatherer<'a> {
 }
 
 /// Packets of one key in the previous and the current period.
-#[derive(Default, Clone, Copy)]
-struct Pair {
-    previous: u64,
-    current: u64,
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pair {
+    pub previous: u64,
+    pub current: u64,
 }
 
-const HOUR: &str = "CAST(hour AS BIGINT)";
+impl Pair {
+    /// Adds `n` packets to the current period's count, or to the previous one's.
+    pub fn add(&mut self, current: bool, n: u64) {
+        if current {
+            self.current += n;
+        } else {
+            self.previous += n;
+        }
+    }
+}
+
+/// Top ports whose fingerprint shares are given.
+const FINGERPRINT_PORTS: usize = 10;
 
 /// Rows of the honeypot's country and credential tables.
 const HONEYPOT_TOP: usize = 10;
@@ -169,14 +189,26 @@ impl Gatherer<'_> {
         let days = Days {
             span: &self.span,
             first_current_day: self.scope.first_current_day,
-            in_span: self.scope.in_span(HOUR),
         };
-        let sums = sum_traffic(&self.reader, &days)?;
+        // The sources rollup and the traffic rollup are read at once, one on each core.
+        let (traffic, sources) = std::thread::scope(|scope| {
+            let sources = scope.spawn(|| {
+                timed("sources", || {
+                    self.rollups.sources(&self.previous, &self.options.period)
+                })
+            });
+            let traffic = self.traffic_passes(&days);
+            let sources = sources
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (traffic, sources)
+        });
+        let (sums, watched_ports, watched) = traffic?;
+        let by_port = &watched.countries;
+        let sources = sources?;
         let top_ports = self.top_ports(&sums.ports);
         let top_countries = top_countries(&sums.countries, self.options.top);
-        let watched_ports: Vec<PortId> = ranked_keys(&sums.ports, self.options.watch);
         let watched_countries: Vec<String> = ranked_keys(&sums.countries, self.options.watch);
-        let by_port = port_country_days(&self.reader, &days, &watched_ports)?;
         let port_days: Vec<Vec<u64>> = watched_ports
             .iter()
             .map(|p| port_days(&by_port[p], self.span.len()))
@@ -200,15 +232,9 @@ impl Gatherer<'_> {
         for (country, days) in watched_countries.iter().zip(&country_days) {
             events.extend(self.events(Dimension::Country, country, &days[known..]));
         }
-        let focus = self.focus(&by_port, &watched_ports, &mut events);
-        let sources = sum_sources(
-            &self.reader,
-            &self.previous,
-            &self.options.period,
-            &self.options.scanners,
-        )?;
+        let focus = self.focus(by_port, &watched_ports, &mut events);
         let unique = sources.unique;
-        let malformed = self.malformed();
+        let malformed = timed("malformed", || self.malformed());
         let current_days = self.scope.first_current_day..self.span.len();
         let series = Series {
             days: self.options.period.days().collect(),
@@ -245,9 +271,11 @@ impl Gatherer<'_> {
             events,
             port_focus: focus,
             scanners: self.scanner_shares(&sources.countries),
-            fingerprints: self.fingerprints(&sums),
-            backscatter: self.victims()?,
-            honeypot: honeypot::summarise(&self.reader, &self.scope, HONEYPOT_TOP)?,
+            fingerprints: self.fingerprints(&sums, &watched.tools),
+            backscatter: timed("victims", || self.victims())?,
+            honeypot: timed("honeypot", || {
+                honeypot::summarise(self.reader, &self.scope, HONEYPOT_TOP)
+            })?,
             series,
             method: Method {
                 events: format!(
@@ -268,6 +296,20 @@ impl Gatherer<'_> {
             },
             generator: concat!("hirundo ", env!("CARGO_PKG_VERSION")).into(),
         })
+    }
+
+    /// The traffic rollup's two passes: every sum, then the daily series of the watched
+    /// ports (the top ones, known after the first pass) per country.
+    fn traffic_passes(
+        &self,
+        days: &Days,
+    ) -> Result<(TrafficSums, Vec<PortId>, WatchedPorts), ReportError> {
+        let sums = timed("traffic", || self.rollups.traffic(days))?;
+        // The fingerprint shares of the top ports are counted among the watched ones.
+        let watch = self.options.watch.max(FINGERPRINT_PORTS);
+        let ports: Vec<PortId> = ranked_keys(&sums.ports, watch);
+        let watched = timed("watched ports", || self.rollups.watched_ports(days, &ports))?;
+        Ok((sums, ports, watched))
     }
 
     fn top_ports(&self, ports: &HashMap<PortId, Pair, Fast>) -> Vec<PortRank> {
@@ -499,7 +541,7 @@ impl Gatherer<'_> {
         {
             let second = hour * 3600;
             if (self.scope.start..self.scope.end).contains(&second) {
-                add_pair(&mut pair, second >= self.scope.current, *n);
+                pair.add(second >= self.scope.current, *n);
             }
         }
         pair
@@ -529,8 +571,13 @@ impl Gatherer<'_> {
             .collect()
     }
 
-    /// Each tool's share of all packets and of each of the top ten ports.
-    fn fingerprints(&self, sums: &TrafficSums) -> Vec<FingerprintShare> {
+    /// Each tool's share of all packets and of each of the top ten ports (which are among
+    /// the watched ones, whose `tool_ports` the second pass counts).
+    fn fingerprints(
+        &self,
+        sums: &TrafficSums,
+        tool_ports: &HashMap<(String, PortId), u64, Fast>,
+    ) -> Vec<FingerprintShare> {
         let all: u64 = sums.days[self.scope.first_current_day..].iter().sum();
         let mut shares: Vec<FingerprintShare> = sums
             .tools
@@ -538,10 +585,10 @@ impl Gatherer<'_> {
             .map(|(tool, n)| share(tool, "all", *n, all))
             .collect();
         let (current, _) = split_pairs(&sums.ports);
-        for top in rank(&current, &HashMap::new(), 10) {
+        for top in rank(&current, &HashMap::new(), FINGERPRINT_PORTS) {
             for tool in sums.tools.keys() {
                 let key = (tool.clone(), top.key);
-                if let Some(&n) = sums.tool_ports.get(&key) {
+                if let Some(&n) = tool_ports.get(&key) {
                     shares.push(share(tool, &port_label(top.key), n, top.packets));
                 }
             }
@@ -551,64 +598,49 @@ impl Gatherer<'_> {
 
     /// DoS victims of the current period from the per-second backscatter rollup.
     fn victims(&self) -> Result<Vec<Victim>, ReportError> {
-        let second = "CAST(second AS BIGINT)";
-        let sql = format!(
-            "SELECT {second}, src, CAST(coalesce(src_port, 0) AS BIGINT), \
-             CAST(sum(packets) AS BIGINT) FROM backscatter WHERE {} GROUP BY 1, 2, 3",
-            self.scope.in_current(second)
-        );
-        let mut samples = Vec::new();
-        for batch in self.reader.sql(&sql)? {
-            let (seconds, victims, ports, packets) = (
-                ints(&batch, 0)?,
-                texts(&batch, 1)?,
-                ints(&batch, 2)?,
-                ints(&batch, 3)?,
-            );
-            for i in 0..batch.num_rows() {
-                samples.push(BackscatterSample {
-                    victim: victims[i].clone().unwrap_or_default(),
-                    second: seconds[i],
-                    packets: packets[i] as u64,
-                    port: ports[i] as u16,
-                });
-            }
-        }
+        let samples = self
+            .rollups
+            .backscatter(self.scope.current, self.scope.end)?;
         let found = attacks(&samples, &self.options.victims);
-        let countries = self.countries_of(found.iter().map(|a| a.victim.as_str()))?;
+        let victims: Vec<&str> = found.iter().map(|a| a.victim.as_str()).collect();
+        let countries = self.rollups.countries_of(&victims)?;
         Ok(found
             .iter()
             .map(|a| a.to_victim(countries.get(&a.victim).cloned()))
             .collect())
     }
+}
 
-    /// The stored countries of some source addresses.
-    fn countries_of<'v>(
-        &self,
-        addrs: impl Iterator<Item = &'v str>,
-    ) -> Result<HashMap<String, String>, ReportError> {
-        let list: Vec<String> = addrs
-            .filter(|a| a.parse::<IpAddr>().is_ok())
-            .map(|a| format!("'{a}'"))
-            .collect();
-        if list.is_empty() {
-            return Ok(HashMap::new());
+/// Dense indices of the labels of a column (country codes, tool names), in order of first
+/// appearance.
+#[derive(Default)]
+pub(super) struct Interner {
+    index: HashMap<String, usize, Fast>,
+    pub names: Vec<String>,
+}
+
+impl Interner {
+    pub fn index(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
         }
-        let sql = format!(
-            "SELECT DISTINCT src, src_country FROM sources WHERE src IN ({}) AND src_country IS NOT NULL",
-            list.join(",")
-        );
-        let mut found = HashMap::new();
-        for batch in self.reader.sql(&sql)? {
-            let (addrs, countries) = (texts(&batch, 0)?, texts(&batch, 1)?);
-            for (a, c) in addrs.into_iter().zip(countries) {
-                if let (Some(a), Some(c)) = (a, c) {
-                    found.insert(a, c);
-                }
-            }
-        }
-        Ok(found)
+        let i = self.names.len();
+        self.names.push(name.to_owned());
+        self.index.insert(name.to_owned(), i);
+        i
     }
+}
+
+/// The time a pass of the report took, in the debug log.
+fn timed<T>(pass: &str, run: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let result = run();
+    tracing::debug!(
+        pass,
+        ms = started.elapsed().as_millis() as u64,
+        "report pass done"
+    );
+    result
 }
 
 fn top_countries(countries: &HashMap<String, Pair, Fast>, top: usize) -> Vec<CountryRank> {
@@ -648,14 +680,6 @@ fn split_pairs<K: Clone + Eq + std::hash::Hash>(
             .collect()
     };
     (pick(|p| p.current), pick(|p| p.previous))
-}
-
-fn add_pair(pair: &mut Pair, current: bool, n: u64) {
-    if current {
-        pair.current += n;
-    } else {
-        pair.previous += n;
-    }
 }
 
 fn share(name: &str, scope: &str, packets: u64, of: u64) -> FingerprintShare {

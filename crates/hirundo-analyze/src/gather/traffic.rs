@@ -8,24 +8,32 @@ use arrow::array::{Array, AsArray, Int64Array, RecordBatch, StringViewArray};
 use arrow::datatypes::{DataType, Int64Type};
 use hirundo_store::Reader;
 
-use super::{add_pair, Fast, Pair, PortId, ReportError};
+use super::{Fast, Interner, Pair, PortId, ReportError};
 use crate::period::LocalDays;
 
 /// The rollup's columns, as the passes read them.
 const COLUMNS: &str = "CAST(hour AS BIGINT), CAST(protocol AS BIGINT), CAST(port AS BIGINT), \
     src_country, tool, traffic_kind, CAST(packets AS BIGINT)";
 
-/// Where the days of a pass lie: local days of the span, the current period from
-/// `first_current_day`, and the SQL condition selecting the span's hours.
-pub(super) struct Days<'a> {
+/// Where the days of a pass lie: local days of the span (the previous period and the
+/// period), the period from `first_current_day`.
+pub struct Days<'a> {
     pub span: &'a LocalDays,
     pub first_current_day: usize,
-    pub in_span: String,
 }
 
-/// What the first pass gives.
+impl Days<'_> {
+    /// SQL condition selecting the rollup rows of the span's hours.
+    fn in_span(&self) -> String {
+        let hour = "CAST(hour AS BIGINT)";
+        let (start, end) = (self.span.utc_start_secs(), self.span.utc_end_secs());
+        format!("{hour} >= {start} AND {hour} < {end}")
+    }
+}
+
+/// Every sum of the `traffic` rollup that the rankings, series and fingerprints need.
 #[derive(Default)]
-pub(super) struct TrafficSums {
+pub struct TrafficSums {
     /// Packets per port (or ICMP type), previous and current period.
     pub ports: HashMap<PortId, Pair, Fast>,
     /// Packets per source country (`??` unknown), previous and current period.
@@ -35,13 +43,21 @@ pub(super) struct TrafficSums {
     /// Probes per country and day of the span (backscatter left out: a DoS victim's replies
     /// are not its country's activity).
     pub country_days: HashMap<String, Vec<u64>, Fast>,
-    /// Packets per tool, and per tool and port, in the current period.
+    /// Packets per tool in the current period.
     pub tools: BTreeMap<String, u64>,
-    pub tool_ports: HashMap<(String, PortId), u64, Fast>,
 }
 
 /// Packets per day of the span, per watched port and source country.
-pub(super) type PortCountryDays = HashMap<PortId, BTreeMap<String, Vec<u64>>>;
+pub type PortCountryDays = HashMap<PortId, BTreeMap<String, Vec<u64>>>;
+
+/// What the second pass gives: the watched ports in detail.
+#[derive(Default)]
+pub struct WatchedPorts {
+    /// Every watched port, with its countries' daily packets.
+    pub countries: PortCountryDays,
+    /// Packets per tool and watched port in the current period.
+    pub tools: HashMap<(String, PortId), u64, Fast>,
+}
 
 /// The first pass: every sum the rankings, series and fingerprints need.
 pub(super) fn sum_traffic(reader: &Reader, days: &Days) -> Result<TrafficSums, ReportError> {
@@ -49,7 +65,7 @@ pub(super) fn sum_traffic(reader: &Reader, days: &Days) -> Result<TrafficSums, R
         days: vec![0; days.span.len()],
         ..Pass::default()
     };
-    let sql = format!("SELECT {COLUMNS} FROM traffic WHERE {}", days.in_span);
+    let sql = format!("SELECT {COLUMNS} FROM traffic WHERE {}", days.in_span());
     reader.for_each_batch(&sql, |batch| {
         let rows = Rows::of(batch)?;
         for i in 0..batch.num_rows() {
@@ -74,7 +90,6 @@ struct Pass {
     country_pairs: Vec<Pair>,
     country_days: Vec<Vec<u64>>,
     tool_packets: Vec<u64>,
-    tool_ports: HashMap<(usize, PortId), u64, Fast>,
 }
 
 impl Pass {
@@ -86,10 +101,10 @@ impl Pass {
             self.country_pairs.push(Pair::default());
             self.country_days.push(vec![0; self.days.len()]);
         }
-        add_pair(&mut self.country_pairs[country], current, n);
+        self.country_pairs[country].add(current, n);
         let port = rows.port(i);
         if let Some(port) = port {
-            add_pair(self.ports.entry(port).or_default(), current, n);
+            self.ports.entry(port).or_default().add(current, n);
         }
         if rows.text(&rows.kinds, i) != Some("backscatter") {
             self.country_days[country][day] += n;
@@ -100,9 +115,6 @@ impl Pass {
                 self.tool_packets.push(0);
             }
             self.tool_packets[tool] += n;
-            if let Some(port) = port {
-                *self.tool_ports.entry((tool, port)).or_default() += n;
-            }
         }
     }
 
@@ -115,42 +127,21 @@ impl Pass {
             days: self.days,
             country_days: countries.iter().cloned().zip(self.country_days).collect(),
             tools: tools.iter().cloned().zip(self.tool_packets).collect(),
-            tool_ports: self
-                .tool_ports
-                .into_iter()
-                .map(|((tool, port), n)| ((tools[tool].clone(), port), n))
-                .collect(),
         }
     }
 }
 
-/// Dense indices of the labels of a column (country codes, tool names), in order of first
-/// appearance.
-#[derive(Default)]
-struct Interner {
-    index: HashMap<String, usize, Fast>,
-    names: Vec<String>,
-}
-
-impl Interner {
-    fn index(&mut self, name: &str) -> usize {
-        if let Some(&i) = self.index.get(name) {
-            return i;
-        }
-        let i = self.names.len();
-        self.names.push(name.to_owned());
-        self.index.insert(name.to_owned(), i);
-        i
-    }
-}
-
-/// The second pass: daily packets of the `ports` per source country.
-pub(super) fn port_country_days(
+/// The second pass: daily packets of the `ports` per source country, and their packets
+/// per tool in the current period.
+pub(super) fn watched_ports(
     reader: &Reader,
     days: &Days,
     ports: &[PortId],
-) -> Result<PortCountryDays, ReportError> {
-    let mut found: PortCountryDays = ports.iter().map(|p| (*p, BTreeMap::new())).collect();
+) -> Result<WatchedPorts, ReportError> {
+    let mut found = WatchedPorts {
+        countries: ports.iter().map(|p| (*p, BTreeMap::new())).collect(),
+        tools: HashMap::default(),
+    };
     if ports.is_empty() {
         return Ok(found);
     }
@@ -161,7 +152,7 @@ pub(super) fn port_country_days(
     let sql = format!(
         "SELECT {COLUMNS} FROM traffic WHERE {} AND \
          CAST(protocol AS BIGINT) * 65536 + CAST(port AS BIGINT) IN ({})",
-        days.in_span,
+        days.in_span(),
         ids.join(",")
     );
     let len = days.span.len();
@@ -172,11 +163,16 @@ pub(super) fn port_country_days(
             else {
                 continue;
             };
-            let Some(countries) = found.get_mut(&port) else {
+            let Some(countries) = found.countries.get_mut(&port) else {
                 continue;
             };
+            let n = rows.packets.value(i).max(0) as u64;
             let series = entry_with(countries, rows.country(i), || vec![0; len]);
-            series[day] += rows.packets.value(i).max(0) as u64;
+            series[day] += n;
+            let tool = rows.text(&rows.tools, i);
+            if let (true, Some(tool)) = (day >= days.first_current_day, tool) {
+                *found.tools.entry((tool.to_owned(), port)).or_default() += n;
+            }
         }
         Ok::<(), ReportError>(())
     })?;
