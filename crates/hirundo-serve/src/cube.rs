@@ -2,7 +2,9 @@
 //! series and rankings that every dashboard view asks for are one tight scan of the days
 //! they cover instead of a SQL aggregation over tens of millions of Parquet rows (a quarter
 //! of a 100-million-packet store is about 13 M rollup rows). Labels (sensor, country, tool,
-//! kind) are interned; the cube is rebuilt when the store's version changes.
+//! kind) are interned; the cube is rebuilt when the store's version changes. Each day's
+//! cells are in port order, with the day's sums per port and per hour and label beside them
+//! ([`DaySums`]), so that the report's sums read a few cells per day instead of all.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -27,9 +29,12 @@ pub fn port_code(protocol: u8, port: Option<u16>) -> u32 {
     port.map_or(code | NO_PORT, |p| code | u32::from(p))
 }
 
-/// The rollup cells of one UTC day; labels are indices into the cube's [`Labels`].
+/// The rollup cells of one UTC day, in port order (see [`DayCells::finish`]); labels are
+/// indices into the cube's [`Labels`].
 #[derive(Default)]
 pub struct DayCells {
+    /// Days since the epoch.
+    pub day: i64,
     /// Hours since the epoch.
     hour: Vec<i32>,
     /// See [`port_code`].
@@ -39,6 +44,28 @@ pub struct DayCells {
     pub tool: Vec<u16>,
     pub kind: Vec<u16>,
     pub packets: Vec<u64>,
+    pub sums: DaySums,
+}
+
+/// What a day's cells sum to, kept beside them for the report, whose sums would otherwise
+/// visit every cell of a range (most cells are the long tail of ports: one port, one hour).
+#[derive(Default)]
+pub struct DaySums {
+    /// Each port code of the day, in order, with its packets.
+    pub ports: Vec<u32>,
+    pub port_packets: Vec<u64>,
+    /// The packets by hour, country, kind and tool, over all ports and sensors: a few
+    /// thousand a day.
+    pub labels: Vec<LabelCell>,
+}
+
+pub struct LabelCell {
+    /// Hours since the epoch.
+    pub hour: i32,
+    pub country: u16,
+    pub kind: u16,
+    pub tool: u16,
+    pub packets: u64,
 }
 
 /// Interned labels of one column; index 0 is NULL.
@@ -141,6 +168,14 @@ impl Cube {
                    sensor, src_country, tool, traffic_kind, CAST(packets AS BIGINT) FROM traffic";
         let reader = store.reader(None)?;
         reader.for_each_batch(sql, |batch| cube.add(batch.columns()))?;
+        // Each day is sorted and summed once, on two threads.
+        let mut days: Vec<&mut DayCells> = cube.days.values_mut().collect();
+        let half = days.len() / 2;
+        let (first, second) = days.split_at_mut(half);
+        std::thread::scope(|scope| {
+            scope.spawn(|| second.iter_mut().for_each(|d| d.finish()));
+            first.iter_mut().for_each(|d| d.finish());
+        });
         let cells: usize = cube.days.values().map(|d| d.packets.len()).sum();
         tracing::info!(
             version,
@@ -165,10 +200,11 @@ impl Cube {
             array.is_valid(row).then(|| array.value(row))
         };
         for row in 0..packets.len() {
-            let day = self
-                .days
-                .entry(seconds[row].div_euclid(SECONDS_PER_DAY))
-                .or_default();
+            let day = seconds[row].div_euclid(SECONDS_PER_DAY);
+            let day = self.days.entry(day).or_insert_with(|| DayCells {
+                day,
+                ..DayCells::default()
+            });
             day.hour.push(seconds[row].div_euclid(3600) as i32);
             let port = ports.is_valid(row).then(|| ports.value(row));
             day.port.push(port_code(protocols[row] as u8, port));
@@ -222,13 +258,31 @@ impl Cube {
     }
 
     /// Hands `each` an accumulator and every cell (its day's cells and its index there) of an
-    /// hour in `[start, end)` (Unix seconds). The days are scanned in two halves on two
-    /// threads, each with its own accumulator from `new`; both are returned.
+    /// hour in `[start, end)` (Unix seconds), on two threads (see [`Cube::scan_days`]).
     pub fn scan_cells<A: Send>(
         &self,
         (start, end): (i64, i64),
         new: impl Fn() -> A + Sync,
         each: impl Fn(&mut A, &DayCells, usize) + Sync,
+    ) -> [A; 2] {
+        self.scan_days((start, end), new, |sums, cells| {
+            for i in 0..cells.packets.len() {
+                let secs = cells.hour_secs(i);
+                if secs >= start && secs < end {
+                    each(sums, cells, i);
+                }
+            }
+        })
+    }
+
+    /// Hands `each` an accumulator and every UTC day that overlaps `[start, end)` (Unix
+    /// seconds). The days are scanned in two halves on two threads, each with its own
+    /// accumulator from `new`; both are returned, for the caller to merge.
+    pub fn scan_days<A: Send>(
+        &self,
+        (start, end): (i64, i64),
+        new: impl Fn() -> A + Sync,
+        each: impl Fn(&mut A, &DayCells) + Sync,
     ) -> [A; 2] {
         let days: Vec<&DayCells> = match end <= start {
             true => Vec::new(),
@@ -241,14 +295,7 @@ impl Cube {
         let (first, second) = days.split_at(days.len() / 2);
         let scan_half = |half: &[&DayCells]| {
             let mut sums = new();
-            for cells in half {
-                for i in 0..cells.packets.len() {
-                    let secs = cells.hour_secs(i);
-                    if secs >= start && secs < end {
-                        each(&mut sums, cells, i);
-                    }
-                }
-            }
+            half.iter().for_each(|cells| each(&mut sums, cells));
             sums
         };
         std::thread::scope(|scope| {
@@ -298,6 +345,51 @@ impl Cube {
 }
 
 impl DayCells {
+    /// Sorts the cells by port (then hour), so that a port's cells are one run, and sums
+    /// them into [`DaySums`].
+    fn finish(&mut self) {
+        let mut order: Vec<u32> = (0..self.packets.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| (self.port[i as usize], self.hour[i as usize]));
+        permute(&mut self.hour, &order);
+        permute(&mut self.port, &order);
+        permute(&mut self.sensor, &order);
+        permute(&mut self.country, &order);
+        permute(&mut self.tool, &order);
+        permute(&mut self.kind, &order);
+        permute(&mut self.packets, &order);
+        let mut sums = DaySums::default();
+        let mut labels: HashMap<(i32, u16, u16, u16), u64, foldhash::fast::RandomState> =
+            HashMap::default();
+        for i in 0..self.packets.len() {
+            let n = self.packets[i];
+            if sums.ports.last() == Some(&self.port[i]) {
+                *sums.port_packets.last_mut().expect("a port") += n;
+            } else {
+                sums.ports.push(self.port[i]);
+                sums.port_packets.push(n);
+            }
+            let key = (self.hour[i], self.country[i], self.kind[i], self.tool[i]);
+            *labels.entry(key).or_default() += n;
+        }
+        sums.labels = labels
+            .into_iter()
+            .map(|((hour, country, kind, tool), packets)| LabelCell {
+                hour,
+                country,
+                kind,
+                tool,
+                packets,
+            })
+            .collect();
+        self.sums = sums;
+    }
+
+    /// The indices of the cells of port `code`.
+    pub fn port_cells(&self, code: u32) -> std::ops::Range<usize> {
+        let start = self.port.partition_point(|p| *p < code);
+        start..start + self.port[start..].partition_point(|p| *p == code)
+    }
+
     /// The Unix second at which cell `i`'s hour starts.
     pub fn hour_secs(&self, i: usize) -> i64 {
         i64::from(self.hour[i]) * 3600
@@ -323,4 +415,9 @@ impl DayCells {
             Dimension::Total => 0,
         }
     }
+}
+
+/// Puts `values` in `order` (indices into it).
+fn permute<T: Copy>(values: &mut Vec<T>, order: &[u32]) {
+    *values = order.iter().map(|&i| values[i as usize]).collect();
 }

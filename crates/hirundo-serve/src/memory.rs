@@ -166,26 +166,51 @@ fn add_all(into: &mut [u64], from: &[u64]) {
 fn traffic_sums(cube: &Cube, days: &Days) -> TrafficSums {
     let table = HourTable::new(days.span, |hour| days.span.day_of_hour(hour));
     let backscatter = cube.kinds.code("backscatter");
-    let span = (days.span.utc_start_secs(), days.span.utc_end_secs());
-    let add = |sums: &mut Sums, cells: &DayCells, i: usize| {
-        let Some(day) = table.of(cells.hour_secs(i)) else {
-            return;
-        };
-        let (n, current) = (cells.packets[i], day >= days.first_current_day);
-        let (code, country) = (cells.port[i], usize::from(cells.country[i]));
-        sums.days[day] += n;
-        sums.countries[country].add(current, n);
-        if code & NO_PORT == 0 {
-            sums.ports.add(code, current, n);
-        }
-        if Some(cells.kind[i]) != backscatter {
-            sums.country_days[country][day] += n;
-        }
-        if current && cells.tool[i] != 0 {
-            sums.tools[usize::from(cells.tool[i])] += n;
+    let first_current_day = days.first_current_day;
+    let add_labels = |sums: &mut Sums, cells: &DayCells| {
+        for cell in &cells.sums.labels {
+            let Some(day) = table.of(i64::from(cell.hour) * 3600) else {
+                continue;
+            };
+            let (n, current) = (cell.packets, day >= first_current_day);
+            let country = usize::from(cell.country);
+            sums.days[day] += n;
+            sums.countries[country].add(current, n);
+            if Some(cell.kind) != backscatter {
+                sums.country_days[country][day] += n;
+            }
+            if current && cell.tool != 0 {
+                sums.tools[usize::from(cell.tool)] += n;
+            }
         }
     };
-    let [mine, theirs] = cube.scan_cells(span, || Sums::new(cube, days.span.len()), add);
+    // A UTC day wholly in one period adds its ports' sums; a day cut by the span's start or
+    // end or by the period's start adds its cells, hour by hour.
+    let add_ports = |sums: &mut Sums, cells: &DayCells| {
+        let period_of = |secs: i64| table.of(secs).map(|day| day >= first_current_day);
+        let midnight = cells.day * 86_400;
+        match (period_of(midnight), period_of(midnight + 23 * 3600)) {
+            (Some(first), Some(last)) if first == last => {
+                let ports = cells.sums.ports.iter().zip(&cells.sums.port_packets);
+                for (code, n) in ports.filter(|(code, _)| **code & NO_PORT == 0) {
+                    sums.ports.add(*code, first, *n);
+                }
+            }
+            _ => {
+                for i in (0..cells.packets.len()).filter(|i| cells.port[*i] & NO_PORT == 0) {
+                    if let Some(current) = period_of(cells.hour_secs(i)) {
+                        sums.ports.add(cells.port[i], current, cells.packets[i]);
+                    }
+                }
+            }
+        }
+    };
+    let span = (days.span.utc_start_secs(), days.span.utc_end_secs());
+    let add = |sums: &mut Sums, cells: &DayCells| {
+        add_labels(sums, cells);
+        add_ports(sums, cells);
+    };
+    let [mine, theirs] = cube.scan_days(span, || Sums::new(cube, days.span.len()), add);
     let sums = mine.merge(theirs);
     let tool_name = |tool: u16| cube.tools.names[usize::from(tool)].clone();
     TrafficSums {
@@ -258,41 +283,34 @@ impl Watched {
 /// Daily packets of each of `ports` per source country, over the span's days, and their
 /// packets per tool in the current period.
 fn watched_ports(cube: &Cube, days: &Days, ports: &[PortId]) -> WatchedPorts {
-    let slots: FastMap<u32, usize> = ports
+    let codes: Vec<u32> = ports
         .iter()
-        .enumerate()
-        .map(|(slot, (protocol, port))| (port_code(*protocol, Some(*port)), slot))
+        .map(|(protocol, port)| port_code(*protocol, Some(*port)))
         .collect();
-    // Whether a dense port is watched, checked before the map: most cells are not.
-    let mut watched = vec![false; DENSE_PORTS];
-    slots
-        .keys()
-        .filter_map(|c| dense_port(*c))
-        .for_each(|i| watched[i] = true);
-    let slot_of = |code: u32| match dense_port(code) {
-        Some(index) if !watched[index] => None,
-        _ => slots.get(&code),
-    };
     let table = HourTable::new(days.span, |hour| days.span.day_of_hour(hour));
     let span = (days.span.utc_start_secs(), days.span.utc_end_secs());
     let len = days.span.len();
     let (countries, tools) = (cube.countries.names.len(), cube.tools.names.len());
-    let add = |sums: &mut Watched, cells: &DayCells, i: usize| {
-        let (Some(&slot), Some(day)) = (slot_of(cells.port[i]), table.of(cells.hour_secs(i)))
-        else {
-            return;
-        };
-        let n = cells.packets[i];
-        let series = &mut sums.countries[slot * countries + usize::from(cells.country[i])];
-        if series.is_empty() {
-            series.resize(len, 0);
-        }
-        series[day] += n;
-        if day >= days.first_current_day {
-            sums.tools[slot * tools + usize::from(cells.tool[i])] += n;
+    // A port's cells of a day are one run, found by binary search.
+    let add = |sums: &mut Watched, cells: &DayCells| {
+        for (slot, code) in codes.iter().enumerate() {
+            for i in cells.port_cells(*code) {
+                let Some(day) = table.of(cells.hour_secs(i)) else {
+                    continue;
+                };
+                let n = cells.packets[i];
+                let series = &mut sums.countries[slot * countries + usize::from(cells.country[i])];
+                if series.is_empty() {
+                    series.resize(len, 0);
+                }
+                series[day] += n;
+                if day >= days.first_current_day {
+                    sums.tools[slot * tools + usize::from(cells.tool[i])] += n;
+                }
+            }
         }
     };
-    let [mine, theirs] = cube.scan_cells(span, || Watched::new(cube, ports.len()), add);
+    let [mine, theirs] = cube.scan_days(span, || Watched::new(cube, ports.len()), add);
     let sums = mine.merge(theirs);
     let mut found = WatchedPorts {
         countries: ports.iter().map(|p| (*p, BTreeMap::new())).collect(),
