@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::memory::MemoryRollups;
-use crate::params::{Range, RangeParams};
+use crate::params::{country_code, Range, RangeParams};
 use crate::state::ServeState;
 use crate::store_info::last_day;
 
@@ -47,14 +47,8 @@ pub fn report(
         None => custom(&resolved)?,
     };
     let home = match &params.home {
-        Some(code) if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) => {
-            return Err(ApiError::parameter(
-                "home",
-                code,
-                "not an ISO 3166 alpha-2 code",
-            ));
-        }
-        home => home.clone(),
+        Some(text) => Some(country_code("home", text)?),
+        None => None,
     };
     build(state, period, &resolved, home)
 }

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::dimension::ints;
 use crate::error::ApiError;
-use crate::params::{count, RangeParams};
+use crate::params::{count, country_code, RangeParams};
 use crate::state::ServeState;
 use crate::store_info::last_day;
 use crate::traffic::utc_day;
@@ -78,14 +78,7 @@ pub fn events(
         filter.push_str(&format!(" AND dst_port = {port}"));
     }
     if let Some(text) = &params.country {
-        let code = text.to_ascii_uppercase();
-        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(ApiError::parameter(
-                "country",
-                text,
-                "not an ISO 3166 alpha-2 code",
-            ));
-        }
+        let code = country_code("country", text)?;
         filter.push_str(&format!(" AND src_country = '{code}'"));
     }
     let reader = state

@@ -234,15 +234,19 @@ fn country(text: &str) -> Result<Option<String>, ApiError> {
     if text == crate::dimension::UNKNOWN_COUNTRY {
         return Ok(None);
     }
+    country_code("country", text).map(Some)
+}
+
+/// Parameter `parameter`'s ISO 3166 alpha-2 code `text`, upper-cased.
+pub fn country_code(parameter: &str, text: &str) -> Result<String, ApiError> {
     let code = text.to_ascii_uppercase();
-    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(Some(code))
-    } else {
-        Err(ApiError::parameter(
-            "country",
+    match code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        true => Ok(code),
+        false => Err(ApiError::parameter(
+            parameter,
             text,
-            "not an ISO 3166 alpha-2 code or ??",
-        ))
+            "not an ISO 3166 alpha-2 code",
+        )),
     }
 }
 
