@@ -107,9 +107,7 @@ impl PortSums {
         add_all(&mut self.previous, &other.previous);
         add_all(&mut self.current, &other.current);
         for (code, pair) in other.other {
-            let mine = self.other.entry(code).or_default();
-            mine.add(false, pair.previous);
-            mine.add(true, pair.current);
+            self.other.entry(code).or_default().merge(pair);
         }
     }
 
@@ -147,8 +145,7 @@ impl Sums {
         add_all(&mut self.days, &other.days);
         self.ports.merge(other.ports);
         for (mine, theirs) in self.countries.iter_mut().zip(other.countries) {
-            mine.add(false, theirs.previous);
-            mine.add(true, theirs.current);
+            mine.merge(theirs);
         }
         for (mine, theirs) in self.country_days.iter_mut().zip(&other.country_days) {
             add_all(mine, theirs);

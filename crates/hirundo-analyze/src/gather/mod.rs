@@ -147,8 +147,6 @@ struct Scope {
     first_current_day: usize,
 }
 
-impl Scope {}
-
 struct Gatherer<'a> {
     store: &'a Store,
     /// For the honeypot section.
@@ -175,6 +173,12 @@ impl Pair {
         } else {
             self.previous += n;
         }
+    }
+
+    /// Adds both counts of `other`.
+    pub fn merge(&mut self, other: Pair) {
+        self.previous += other.previous;
+        self.current += other.current;
     }
 }
 
