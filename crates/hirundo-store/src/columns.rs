@@ -127,12 +127,18 @@ impl Text {
     pub(crate) fn push_addr(&mut self, addr: IpAddr) {
         match addr {
             IpAddr::V4(v4) => {
-                let [a, b, c, d] = v4.octets();
-                push_decimal(&mut self.bytes, a);
-                for octet in [b, c, d] {
-                    self.bytes.push(b'.');
-                    push_decimal(&mut self.bytes, octet);
+                // Composed on the stack and appended once: one capacity check per address
+                // instead of one per character.
+                let mut text = [0u8; 15];
+                let mut len = 0;
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    len += write_decimal(&mut text[len..], octet);
+                    if i < 3 {
+                        text[len] = b'.';
+                        len += 1;
+                    }
                 }
+                self.bytes.extend_from_slice(&text[..len]);
                 self.end_value(true);
             }
             IpAddr::V6(v6) => self.push_ipv6(v6),
@@ -173,14 +179,36 @@ impl Text {
 /// Decimal digits of a byte, most significant first, without leading zeros.
 #[inline]
 fn push_decimal(out: &mut Vec<u8>, value: u8) {
-    if value >= 100 {
-        out.push(b'0' + value / 100);
-    }
-    if value >= 10 {
-        out.push(b'0' + (value / 10) % 10);
-    }
-    out.push(b'0' + value % 10);
+    let mut digits = [0u8; 3];
+    let len = write_decimal(&mut digits, value);
+    out.extend_from_slice(&digits[..len]);
 }
+
+/// Writes the decimal digits of `value` at the start of `out` (which must have room for
+/// three); returns how many there are.
+#[inline]
+fn write_decimal(out: &mut [u8], value: u8) -> usize {
+    let (digits, len) = DECIMAL[usize::from(value)];
+    out[..3].copy_from_slice(&digits);
+    usize::from(len)
+}
+
+/// The decimal text of every byte value, padded to three bytes, and its length: a table
+/// look-up instead of two divisions per digit.
+static DECIMAL: [([u8; 3], u8); 256] = {
+    let mut table = [([0u8; 3], 0u8); 256];
+    let mut value = 0;
+    while value < 256 {
+        let v = value as u8;
+        table[value] = match v {
+            0..=9 => ([b'0' + v, 0, 0], 1),
+            10..=99 => ([b'0' + v / 10, b'0' + v % 10, 0], 2),
+            _ => ([b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10], 3),
+        };
+        value += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -215,6 +243,19 @@ mod tests {
         assert_eq!(array.null_count(), 0);
         let got: Vec<&str> = strings(&array).into_iter().map(Option::unwrap).collect();
         assert_eq!(got, samples);
+    }
+
+    #[test]
+    fn every_octet_formats_like_std() {
+        let addrs: Vec<std::net::Ipv4Addr> = (0..=255u8)
+            .map(|v| [v, 255 - v, v / 2, v.wrapping_mul(7)].into())
+            .collect();
+        let mut text = Text::required(addrs.len(), 0);
+        addrs.iter().for_each(|&a| text.push_addr(a.into()));
+        let array = text.finish();
+        let want: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        let got: Vec<&str> = strings(&array).into_iter().map(Option::unwrap).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use std::fs;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use arrow::array::{
     ArrayRef, Date32Array, RecordBatch, StringArray, TimestampSecondArray, UInt16Array,
@@ -57,7 +57,7 @@ struct TrafficKey {
     protocol: u8,
     port: Option<u16>,
     country: Option<CountryCode>,
-    /// Index in [`DayRollup::tools`]: a `&str` would take 16 bytes.
+    /// Index in [`TrafficRollup::tools`]: a `&str` would take 16 bytes.
     tool: Option<u8>,
     kind: Option<TrafficKind>,
 }
@@ -75,32 +75,190 @@ struct BackscatterKey {
     src_port: Option<u16>,
 }
 
+/// Cells the `traffic` map holds before its finished hours are written out: this bounds the
+/// rollup's memory whatever a day holds, keeps the map small enough for the CPU caches, and
+/// spreads the writing over the ingest instead of leaving it all to the end (a day of long
+/// port tails is over a million cells, which took a second to sort and write at the end).
+const TRAFFIC_FLUSH_CELLS: usize = 1 << 16;
+
+/// Tasks that add a batch to the rollups: one per table, so that the encoder threads fill
+/// them at once (see [`DayRollup::add`]).
+pub(crate) const ROLLUP_TASKS: usize = 3;
+
+/// Where the rollups of one day of one transaction go.
+struct Target {
+    root: PathBuf,
+    day: i64,
+    /// The file name, shared with the packets file the rollups summarise.
+    name: String,
+    sensor: String,
+}
+
+impl Target {
+    fn rel(&self, table: &str) -> String {
+        let day = crate::writer::day_label(self.day);
+        format!("{table}/day={day}/{}", self.name)
+    }
+
+    fn add_file(&self, path: String, rows: u64, bytes: u64) -> AddFile {
+        AddFile {
+            path,
+            day: crate::writer::day_label(self.day),
+            rows,
+            bytes,
+            min_ts_ns: self.day * SECONDS_PER_DAY * NS_PER_SECOND,
+            max_ts_ns: (self.day + 1) * SECONDS_PER_DAY * NS_PER_SECOND - 1,
+        }
+    }
+}
+
 /// The rollups of one UTC day of one transaction, accumulated batch by batch.
-#[derive(Default)]
 pub(crate) struct DayRollup {
-    traffic: Map<TrafficKey, u64>,
-    /// The tools named in `traffic`, in order of appearance.
-    tools: Vec<&'static str>,
+    target: Target,
+    traffic: Mutex<TrafficRollup>,
     /// Sources by address, IPv4 apart: a `u32` key is a quarter of an `IpAddr`, and a day of
     /// random sources is millions of them.
-    sources_v4: Map<u32, SourceCount>,
-    sources_v6: Map<u128, SourceCount>,
-    backscatter: Map<BackscatterKey, u64>,
+    sources: Mutex<(Map<u32, SourceCount>, Map<u128, SourceCount>)>,
+    backscatter: Mutex<Map<BackscatterKey, u64>>,
 }
 
 impl DayRollup {
-    /// Adds a batch of rows of this day.
-    pub(crate) fn add(&mut self, batch: &Batch<'_>) {
-        // Unenriched rows have no labels: NULL kinds and tools, as in their columns.
-        let enriched = batch.context.enricher.is_some();
-        let countries = batch.countries();
-        let kinds = enriched.then(|| batch.kinds());
-        let tools = enriched.then(|| batch.tools());
-        for (i, row) in batch.rows.iter().enumerate() {
-            let country = countries.and_then(|c| c[i]);
-            let tool = tools.and_then(|t| t[i]).map(|t| self.tool_index(t));
-            self.add_row(row, country, tool, kinds.map(|k| k[i]));
+    /// The rollups of `day` (days since the epoch) of `sensor`, whose files are named `name`
+    /// like the packets file they summarise.
+    pub(crate) fn new(root: &Path, day: i64, name: &str, sensor: &str) -> Self {
+        DayRollup {
+            target: Target {
+                root: root.to_path_buf(),
+                day,
+                name: name.to_owned(),
+                sensor: sensor.to_owned(),
+            },
+            traffic: Mutex::default(),
+            sources: Mutex::default(),
+            backscatter: Mutex::default(),
         }
+    }
+
+    /// Adds a batch of rows of this day to the table of `task` (below [`ROLLUP_TASKS`]).
+    /// Unenriched rows have no labels: NULL kinds and tools, as in their columns.
+    pub(crate) fn add(&self, task: usize, batch: &Batch<'_>) -> Result<(), StoreError> {
+        let enriched = batch.context.enricher.is_some();
+        let countries = |i: usize| batch.countries().and_then(|c| c[i]);
+        match task {
+            0 => {
+                let mut traffic = self.traffic.lock().expect("one task per table");
+                let kinds = enriched.then(|| batch.kinds());
+                let tools = enriched.then(|| batch.tools());
+                for (i, row) in batch.rows.iter().enumerate() {
+                    let tool = tools.and_then(|t| t[i]);
+                    traffic.add(row, countries(i), tool, kinds.map(|k| k[i]));
+                }
+                traffic.flush_finished_hours(&self.target)
+            }
+            1 => {
+                let (v4, v6) = &mut *self.sources.lock().expect("one task per table");
+                for (i, row) in batch.rows.iter().enumerate() {
+                    match row.packet.src {
+                        IpAddr::V4(a) => count_source(v4, a.to_bits(), countries(i)),
+                        IpAddr::V6(a) => count_source(v6, a.to_bits(), countries(i)),
+                    }
+                }
+                Ok(())
+            }
+            _ => {
+                let mut backscatter = self.backscatter.lock().expect("one task per table");
+                if enriched {
+                    let kinds = batch.kinds();
+                    let rows = batch.rows.iter().zip(kinds);
+                    for (row, _) in rows.filter(|(_, &k)| k == TrafficKind::Backscatter) {
+                        let p = &row.packet;
+                        let key = BackscatterKey {
+                            second: row.ts_ns.div_euclid(NS_PER_SECOND),
+                            src: p.src,
+                            protocol: p.protocol,
+                            src_port: p.src_port,
+                        };
+                        *backscatter.entry(key).or_default() += 1;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes what was written of the rollups: the transaction failed.
+    pub(crate) fn discard(self) {
+        let traffic = self.traffic.into_inner().expect("traffic lock");
+        if let Some(file) = traffic.file {
+            let _ = fs::remove_file(&file.pending);
+        }
+    }
+
+    /// Writes the rest of the rollups as hidden pending files, the three tables at once, and
+    /// returns the non-empty ones for the commit.
+    pub(crate) fn write(self) -> Result<Vec<AddFile>, StoreError> {
+        let DayRollup {
+            target,
+            traffic,
+            sources,
+            backscatter,
+        } = self;
+        let target = &target;
+        let (traffic, others) = std::thread::scope(|scope| {
+            let traffic = traffic.into_inner().expect("traffic lock");
+            let traffic = scope.spawn(move || traffic.finish(target));
+            let (v4, v6) = sources.into_inner().expect("sources lock");
+            let backscatter = backscatter.into_inner().expect("backscatter lock");
+            let others = [
+                ("sources", sources_batch(&v4, &v6, target)),
+                ("backscatter", backscatter_batch(&backscatter, target)),
+            ]
+            .map(|(table, batch)| RollupFile::write_whole(target, table, &batch?));
+            (
+                traffic.join().expect("traffic rollup writer panicked"),
+                others,
+            )
+        });
+        std::iter::once(traffic)
+            .chain(others)
+            .filter_map(Result::transpose)
+            .collect()
+    }
+}
+
+/// The `traffic` cells of a day not yet written, and the file they go to.
+#[derive(Default)]
+struct TrafficRollup {
+    cells: Map<TrafficKey, u64>,
+    /// The tools named in `cells`, in order of appearance.
+    tools: Vec<&'static str>,
+    /// The latest hour seen: captures are in time order, so the cells of earlier hours are
+    /// (almost always) complete. A late packet only adds a second row for its cell.
+    latest_hour: i32,
+    file: Option<RollupFile>,
+}
+
+impl TrafficRollup {
+    fn add(
+        &mut self,
+        row: &PacketRow,
+        country: Option<CountryCode>,
+        tool: Option<&'static str>,
+        kind: Option<TrafficKind>,
+    ) {
+        let p = &row.packet;
+        let hour = row.ts_ns.div_euclid(NS_PER_SECOND * SECONDS_PER_HOUR);
+        let hour = i32::try_from(hour).expect("i64 nanoseconds are within ±2.6 M hours");
+        self.latest_hour = self.latest_hour.max(hour);
+        let key = TrafficKey {
+            hour,
+            protocol: p.protocol,
+            port: p.dst_port.or(p.icmp_type.map(u16::from)),
+            country,
+            tool: tool.map(|t| self.tool_index(t)),
+            kind,
+        };
+        *self.cells.entry(key).or_default() += 1;
     }
 
     /// The index of `tool` in `self.tools`, added if new: a handful of tools, so a scan.
@@ -115,140 +273,187 @@ impl DayRollup {
         u8::try_from(i).expect("fewer than 256 tools")
     }
 
-    fn add_row(
+    /// Once the map is full, writes the cells of the hours before the latest; if it is still
+    /// full (one hour of that many cells), writes them all.
+    fn flush_finished_hours(&mut self, target: &Target) -> Result<(), StoreError> {
+        if self.cells.len() < TRAFFIC_FLUSH_CELLS {
+            return Ok(());
+        }
+        let latest = self.latest_hour;
+        self.flush(target, |key| key.hour < latest)?;
+        if self.cells.len() >= TRAFFIC_FLUSH_CELLS {
+            self.flush(target, |_| true)?;
+        }
+        Ok(())
+    }
+
+    /// Writes (and forgets) the cells whose key is `done`, in key order.
+    fn flush(
         &mut self,
-        row: &PacketRow,
-        country: Option<CountryCode>,
-        tool: Option<u8>,
-        kind: Option<TrafficKind>,
-    ) {
-        let p = &row.packet;
-        let second = row.ts_ns.div_euclid(NS_PER_SECOND);
-        let hour = second.div_euclid(SECONDS_PER_HOUR);
-        let key = TrafficKey {
-            hour: i32::try_from(hour).expect("i64 nanoseconds are within ±2.6 M hours"),
-            protocol: p.protocol,
-            port: p.dst_port.or(p.icmp_type.map(u16::from)),
-            country,
-            tool,
-            kind,
-        };
-        *self.traffic.entry(key).or_default() += 1;
-        match p.src {
-            IpAddr::V4(a) => count_source(&mut self.sources_v4, a.to_bits(), country),
-            IpAddr::V6(a) => count_source(&mut self.sources_v6, a.to_bits(), country),
+        target: &Target,
+        done: impl Fn(&TrafficKey) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut cells: Vec<(TrafficKey, u64)> = self.cells.extract_if(|key, _| done(key)).collect();
+        if cells.is_empty() {
+            return Ok(());
         }
-        if kind == Some(TrafficKind::Backscatter) {
-            let key = BackscatterKey {
-                second,
-                src: p.src,
-                protocol: p.protocol,
-                src_port: p.src_port,
-            };
-            *self.backscatter.entry(key).or_default() += 1;
-        }
-    }
-
-    /// Writes the non-empty rollups of `day` (days since the epoch) as hidden pending files
-    /// named after the packets file `name`, and returns them for the commit.
-    pub(crate) fn write(
-        self,
-        root: &Path,
-        day: i64,
-        name: &str,
-        sensor: &str,
-    ) -> Result<Vec<AddFile>, StoreError> {
-        let day_label = crate::writer::day_label(day);
-        let mut adds = Vec::new();
-        let tables = [
-            ("traffic", self.traffic_batch(sensor)?),
-            ("sources", self.sources_batch(day, sensor)?),
-            ("backscatter", self.backscatter_batch(sensor)?),
-        ];
-        for (table, batch) in tables {
-            if batch.num_rows() == 0 {
-                continue;
-            }
-            let rel = format!("{table}/day={day_label}/{name}");
-            let rows = batch.num_rows() as u64;
-            let bytes = write_parquet(&root.join(&rel), &batch)?;
-            adds.push(AddFile {
-                path: rel,
-                day: day_label.clone(),
-                rows,
-                bytes,
-                min_ts_ns: day * SECONDS_PER_DAY * NS_PER_SECOND,
-                max_ts_ns: (day + 1) * SECONDS_PER_DAY * NS_PER_SECOND - 1,
-            });
-        }
-        Ok(adds)
-    }
-
-    fn traffic_batch(&self, sensor: &str) -> Result<RecordBatch, StoreError> {
-        let mut cells: Vec<(&TrafficKey, &u64)> = self.traffic.iter().collect();
         // Sorted so that runs of equal values compress and hours are in order.
-        cells.sort_unstable_by_key(|(k, _)| (k.hour, k.protocol, k.port, k.country));
-        let columns: Vec<ArrayRef> = vec![
-            seconds(
-                cells
-                    .iter()
-                    .map(|(k, _)| i64::from(k.hour) * SECONDS_PER_HOUR),
-            ),
-            repeated(sensor, cells.len()),
-            Arc::new(UInt8Array::from_iter_values(
-                cells.iter().map(|(k, _)| k.protocol),
-            )),
-            Arc::new(UInt16Array::from_iter(cells.iter().map(|(k, _)| k.port))),
-            countries(cells.iter().map(|(k, _)| k.country)),
-            Arc::new(StringArray::from_iter(
-                cells
-                    .iter()
-                    .map(|(k, _)| k.tool.map(|t| self.tools[usize::from(t)])),
-            )),
-            Arc::new(StringArray::from_iter(
-                cells.iter().map(|(k, _)| k.kind.map(TrafficKind::as_str)),
-            )),
-            counts(cells.iter().map(|(_, n)| **n)),
-        ];
-        batch(&TRAFFIC_SCHEMA, columns)
-    }
-
-    fn sources_batch(&self, day: i64, sensor: &str) -> Result<RecordBatch, StoreError> {
-        let v4 = sorted(&self.sources_v4);
-        let v6 = sorted(&self.sources_v6);
-        let n = v4.len() + v6.len();
-        // IPv4 before IPv6, each in address order: the order of `IpAddr`.
-        let rows = || {
-            let v4 = v4
-                .iter()
-                .map(|&(a, c)| (IpAddr::from(Ipv4Addr::from_bits(a)), c));
-            v4.chain(v6.iter().map(|&(a, c)| (Ipv6Addr::from_bits(a).into(), c)))
+        cells.sort_unstable_by_key(|(key, _)| key.order());
+        let batch = traffic_batch(&cells, &self.tools, &target.sensor)?;
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self
+                .file
+                .insert(RollupFile::create(target, "traffic", &TRAFFIC_SCHEMA)?),
         };
-        let day = i32::try_from(day).unwrap_or(i32::MAX);
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Date32Array::from_iter_values(std::iter::repeat_n(day, n))),
-            repeated(sensor, n),
-            addresses(rows().map(|(addr, _)| addr)),
-            countries(rows().map(|(_, (country, _))| country)),
-            counts(rows().map(|(_, (_, packets))| packets)),
-        ];
-        batch(&SOURCES_SCHEMA, columns)
+        file.write(&batch)
     }
 
-    fn backscatter_batch(&self, sensor: &str) -> Result<RecordBatch, StoreError> {
-        let mut rows: Vec<(&BackscatterKey, &u64)> = self.backscatter.iter().collect();
-        rows.sort_unstable_by_key(|(k, _)| (k.src, k.second));
-        let columns: Vec<ArrayRef> = vec![
-            seconds(rows.iter().map(|(k, _)| k.second)),
-            repeated(sensor, rows.len()),
-            addresses(rows.iter().map(|(k, _)| k.src)),
-            Arc::new(UInt8Array::from_iter_values(
-                rows.iter().map(|(k, _)| k.protocol),
-            )),
-            Arc::new(UInt16Array::from_iter(rows.iter().map(|(k, _)| k.src_port))),
-            counts(rows.iter().map(|(_, n)| **n)),
-        ];
-        batch(&BACKSCATTER_SCHEMA, columns)
+    fn finish(mut self, target: &Target) -> Result<Option<AddFile>, StoreError> {
+        self.flush(target, |_| true)?;
+        self.file.map(|file| file.finish(target)).transpose()
+    }
+}
+
+impl TrafficKey {
+    /// The key as one number, in the order of hour, protocol, port, country, tool and kind: a
+    /// day's cells sort several times faster on it than on the fields.
+    fn order(&self) -> u128 {
+        // Each optional field is its value with a presence bit above it, so NULL sorts first.
+        let hour = u128::from(self.hour.wrapping_sub(i32::MIN) as u32);
+        let port = self.port.map_or(0, |p| (1 << 16) | u128::from(p));
+        let country = self.country.map_or(0, |c| {
+            let [a, b] = c.as_bytes();
+            (1 << 16) | u128::from(a) << 8 | u128::from(b)
+        });
+        let tool = self.tool.map_or(0, |t| (1 << 8) | u128::from(t));
+        let kind = self.kind.map_or(0, |k| (1 << 8) | k as u128);
+        hour << 96
+            | u128::from(self.protocol) << 88
+            | port << 64
+            | country << 40
+            | tool << 16
+            | kind
+    }
+}
+
+fn traffic_batch(
+    cells: &[(TrafficKey, u64)],
+    tools: &[&'static str],
+    sensor: &str,
+) -> Result<RecordBatch, StoreError> {
+    let columns: Vec<ArrayRef> = vec![
+        seconds(
+            cells
+                .iter()
+                .map(|(k, _)| i64::from(k.hour) * SECONDS_PER_HOUR),
+        ),
+        repeated(sensor, cells.len()),
+        Arc::new(UInt8Array::from_iter_values(
+            cells.iter().map(|(k, _)| k.protocol),
+        )),
+        Arc::new(UInt16Array::from_iter(cells.iter().map(|(k, _)| k.port))),
+        countries(cells.iter().map(|(k, _)| k.country)),
+        labels(
+            cells
+                .iter()
+                .map(|(k, _)| k.tool.map(|t| tools[usize::from(t)])),
+        ),
+        labels(cells.iter().map(|(k, _)| k.kind.map(TrafficKind::as_str))),
+        counts(cells.iter().map(|(_, n)| *n)),
+    ];
+    batch(&TRAFFIC_SCHEMA, columns)
+}
+
+fn sources_batch(
+    v4: &Map<u32, SourceCount>,
+    v6: &Map<u128, SourceCount>,
+    target: &Target,
+) -> Result<RecordBatch, StoreError> {
+    let v4 = sorted(v4);
+    let v6 = sorted(v6);
+    let n = v4.len() + v6.len();
+    // IPv4 before IPv6, each in address order: the order of `IpAddr`.
+    let rows = || {
+        let v4 = v4
+            .iter()
+            .map(|&(a, c)| (IpAddr::from(Ipv4Addr::from_bits(a)), c));
+        v4.chain(v6.iter().map(|&(a, c)| (Ipv6Addr::from_bits(a).into(), c)))
+    };
+    let day = i32::try_from(target.day).unwrap_or(i32::MAX);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Date32Array::from_iter_values(std::iter::repeat_n(day, n))),
+        repeated(&target.sensor, n),
+        addresses(rows().map(|(addr, _)| addr)),
+        countries(rows().map(|(_, (country, _))| country)),
+        counts(rows().map(|(_, (_, packets))| packets)),
+    ];
+    batch(&SOURCES_SCHEMA, columns)
+}
+
+fn backscatter_batch(
+    backscatter: &Map<BackscatterKey, u64>,
+    target: &Target,
+) -> Result<RecordBatch, StoreError> {
+    let mut rows: Vec<(&BackscatterKey, &u64)> = backscatter.iter().collect();
+    rows.sort_unstable_by_key(|(k, _)| (k.src, k.second));
+    let columns: Vec<ArrayRef> = vec![
+        seconds(rows.iter().map(|(k, _)| k.second)),
+        repeated(&target.sensor, rows.len()),
+        addresses(rows.iter().map(|(k, _)| k.src)),
+        Arc::new(UInt8Array::from_iter_values(
+            rows.iter().map(|(k, _)| k.protocol),
+        )),
+        Arc::new(UInt16Array::from_iter(rows.iter().map(|(k, _)| k.src_port))),
+        counts(rows.iter().map(|(_, n)| **n)),
+    ];
+    batch(&BACKSCATTER_SCHEMA, columns)
+}
+
+/// A rollup table's file of one day, written batch by batch to its hidden pending name.
+struct RollupFile {
+    writer: ArrowWriter<fs::File>,
+    rel: String,
+    pending: PathBuf,
+    rows: u64,
+}
+
+impl RollupFile {
+    fn create(target: &Target, table: &str, schema: &SchemaRef) -> Result<Self, StoreError> {
+        let rel = target.rel(table);
+        let (writer, pending) = create_parquet(&target.root.join(&rel), schema)?;
+        Ok(RollupFile {
+            writer,
+            rel,
+            pending,
+            rows: 0,
+        })
+    }
+
+    /// The file of `batch` alone, or None when it is empty.
+    fn write_whole(
+        target: &Target,
+        table: &str,
+        batch: &RecordBatch,
+    ) -> Result<Option<AddFile>, StoreError> {
+        if batch.num_rows() == 0 {
+            return Ok(None);
+        }
+        let mut file = RollupFile::create(target, table, &batch.schema())?;
+        file.write(batch)?;
+        file.finish(target).map(Some)
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
+        self.rows += batch.num_rows() as u64;
+        self.writer
+            .write(batch)
+            .map_err(|e| StoreError::parquet(&self.pending, e))
+    }
+
+    fn finish(self, target: &Target) -> Result<AddFile, StoreError> {
+        let bytes = finish_parquet(self.writer, &self.pending)?;
+        Ok(target.add_file(self.rel, self.rows, bytes))
     }
 }
 
@@ -285,6 +490,13 @@ fn countries(values: impl Iterator<Item = Option<CountryCode>>) -> ArrayRef {
     text.finish()
 }
 
+fn labels(values: impl Iterator<Item = Option<&'static str>>) -> ArrayRef {
+    let (n, _) = values.size_hint();
+    let mut text = Text::nullable(n, n * 8);
+    values.for_each(|label| text.push_option(label));
+    text.finish()
+}
+
 fn addresses(values: impl Iterator<Item = IpAddr>) -> ArrayRef {
     let (n, _) = values.size_hint();
     let mut text = Text::required(n, n * 15);
@@ -302,6 +514,18 @@ fn batch(schema: &SchemaRef, columns: Vec<ArrayRef>) -> Result<RecordBatch, Stor
 
 /// Writes `batch` to the pending name of `target`, synced; returns its size.
 pub(crate) fn write_parquet(target: &Path, batch: &RecordBatch) -> Result<u64, StoreError> {
+    let (mut writer, pending) = create_parquet(target, &batch.schema())?;
+    writer
+        .write(batch)
+        .map_err(|e| StoreError::parquet(&pending, e))?;
+    finish_parquet(writer, &pending)
+}
+
+/// A Parquet writer of the pending name of `target` (returned beside it), its directory made.
+fn create_parquet(
+    target: &Path,
+    schema: &SchemaRef,
+) -> Result<(ArrowWriter<fs::File>, PathBuf), StoreError> {
     let dir = target.parent().expect("rollup file has a day directory");
     fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
     let pending = pending_path(target);
@@ -309,15 +533,20 @@ pub(crate) fn write_parquet(target: &Path, batch: &RecordBatch) -> Result<u64, S
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .build();
-    let parquet_error = |e| StoreError::parquet(&pending, e);
-    let mut writer =
-        ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(parquet_error)?;
-    writer.write(batch).map_err(parquet_error)?;
-    let file = writer.into_inner().map_err(parquet_error)?;
-    file.sync_all().map_err(|e| StoreError::io(&pending, e))?;
+    let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
+        .map_err(|e| StoreError::parquet(&pending, e))?;
+    Ok((writer, pending))
+}
+
+/// Closes the file of `writer` and syncs it; returns its size.
+fn finish_parquet(writer: ArrowWriter<fs::File>, pending: &Path) -> Result<u64, StoreError> {
+    let file = writer
+        .into_inner()
+        .map_err(|e| StoreError::parquet(pending, e))?;
+    file.sync_all().map_err(|e| StoreError::io(pending, e))?;
     let bytes = file
         .metadata()
-        .map_err(|e| StoreError::io(&pending, e))?
+        .map_err(|e| StoreError::io(pending, e))?
         .len();
     Ok(bytes)
 }

@@ -117,15 +117,10 @@ impl<'a> Batch<'a> {
 pub(crate) struct Column {
     pub(crate) field: Field,
     pub(crate) build: fn(&Batch<'_>) -> ArrayRef,
-    /// Nanoseconds per row to build and encode, measured on a synthetic capture: the
-    /// writer starts the costliest columns first, so that no long one is left running
-    /// alone at the end of a batch while the other cores wait.
-    cost_ns: u16,
 }
 
 fn column(
     name: &str,
-    cost_ns: u16,
     data_type: DataType,
     nullable: bool,
     build: fn(&Batch<'_>) -> ArrayRef,
@@ -133,100 +128,88 @@ fn column(
     Column {
         field: Field::new(name, data_type, nullable),
         build,
-        cost_ns,
     }
 }
-
-/// Indices of [`COLUMNS`], costliest first.
-pub(crate) static BUILD_ORDER: LazyLock<Vec<usize>> = LazyLock::new(|| {
-    let mut order: Vec<usize> = (0..COLUMNS.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(COLUMNS[i].cost_ns));
-    order
-});
 
 /// The columns of `packets`, in order, as documented in README.md.
 pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     use DataType::*;
     let ts = Timestamp(TimeUnit::Nanosecond, Some(TS_ZONE.into()));
     vec![
-        column("ts", 29, ts, false, |b| {
+        column("ts", ts, false, |b| {
             let ts = PrimitiveArray::<TimestampNanosecondType>::from_iter_values(
                 b.rows.iter().map(|r| r.ts_ns),
             );
             Arc::new(ts.with_timezone(TS_ZONE))
         }),
-        column("sensor", 61, Utf8, false, |b| {
+        column("sensor", Utf8, false, |b| {
             constant(b.rows, &b.context.sensor)
         }),
-        column("src", 184, Utf8, false, |b| {
-            addresses(b.rows, |r| r.packet.src)
-        }),
-        column("dst", 120, Utf8, false, |b| {
-            addresses(b.rows, |r| r.packet.dst)
-        }),
-        column("ip_version", 23, UInt8, false, |b| {
+        column("src", Utf8, false, |b| addresses(b.rows, |r| r.packet.src)),
+        column("dst", Utf8, false, |b| addresses(b.rows, |r| r.packet.dst)),
+        column("ip_version", UInt8, false, |b| {
             required::<UInt8Type>(b.rows, |r| r.packet.ip_version)
         }),
-        column("protocol", 24, UInt8, false, |b| {
+        column("protocol", UInt8, false, |b| {
             required::<UInt8Type>(b.rows, |r| r.packet.protocol)
         }),
-        column("src_port", 50, UInt16, true, |b| {
+        column("src_port", UInt16, true, |b| {
             nullable::<UInt16Type>(b.rows, |r| r.packet.src_port)
         }),
-        column("dst_port", 60, UInt16, true, |b| {
+        column("dst_port", UInt16, true, |b| {
             nullable::<UInt16Type>(b.rows, |r| r.packet.dst_port)
         }),
-        column("icmp_type", 35, UInt8, true, |b| {
+        column("icmp_type", UInt8, true, |b| {
             nullable::<UInt8Type>(b.rows, |r| r.packet.icmp_type)
         }),
-        column("icmp_code", 35, UInt8, true, |b| {
+        column("icmp_code", UInt8, true, |b| {
             nullable::<UInt8Type>(b.rows, |r| r.packet.icmp_code)
         }),
-        column("tcp_flags", 55, UInt16, true, |b| {
+        column("tcp_flags", UInt16, true, |b| {
             nullable::<UInt16Type>(b.rows, |r| r.packet.tcp_flags)
         }),
-        column("tcp_seq", 49, UInt32, true, |b| {
+        column("tcp_seq", UInt32, true, |b| {
             nullable::<UInt32Type>(b.rows, |r| r.packet.tcp_seq)
         }),
-        column("tcp_ack", 50, UInt32, true, |b| {
+        column("tcp_ack", UInt32, true, |b| {
             nullable::<UInt32Type>(b.rows, |r| r.packet.tcp_ack)
         }),
-        column("tcp_window", 67, UInt16, true, |b| {
+        column("tcp_window", UInt16, true, |b| {
             nullable::<UInt16Type>(b.rows, |r| r.packet.tcp_window)
         }),
-        column("tcp_options", 96, Utf8, true, |b| option_kinds(b.rows)),
-        column("tcp_mss", 56, UInt16, true, |b| {
+        column("tcp_options", Utf8, true, |b| option_kinds(b.rows)),
+        column("tcp_mss", UInt16, true, |b| {
             nullable::<UInt16Type>(b.rows, |r| r.packet.tcp_options.and_then(|o| o.mss))
         }),
-        column("tcp_wscale", 56, UInt8, true, |b| {
+        column("tcp_wscale", UInt8, true, |b| {
             nullable::<UInt8Type>(b.rows, |r| r.packet.tcp_options.and_then(|o| o.wscale))
         }),
-        column("ip_id", 31, UInt32, true, |b| {
+        column("ip_id", UInt32, true, |b| {
             nullable::<UInt32Type>(b.rows, |r| r.packet.ip_id)
         }),
-        column("ttl", 35, UInt8, false, |b| {
+        column("ttl", UInt8, false, |b| {
             required::<UInt8Type>(b.rows, |r| r.packet.ttl)
         }),
-        column("ip_len", 30, UInt32, false, |b| {
+        column("ip_len", UInt32, false, |b| {
             required::<UInt32Type>(b.rows, |r| r.packet.ip_len)
         }),
-        column("payload_len", 24, UInt32, false, |b| {
+        column("payload_len", UInt32, false, |b| {
             required::<UInt32Type>(b.rows, |r| r.packet.payload_len)
         }),
-        column("payload_hash", 46, UInt32, true, |b| {
+        column("payload_hash", UInt32, true, |b| {
             nullable::<UInt32Type>(b.rows, |r| r.packet.payload_hash)
         }),
-        column("fragment", 26, Utf8, true, |b| {
+        column("fragment", Utf8, true, |b| {
             names(b.rows, |_, r| fragment_label(r.packet.fragment))
         }),
-        column("truncated", 18, Boolean, false, |b| {
+        column("truncated", Boolean, false, |b| {
             let bits = BooleanBuffer::collect_bool(b.rows.len(), |i| b.rows[i].packet.truncated);
             Arc::new(BooleanArray::new(bits, None))
         }),
-        column("file_hash", 52, Utf8, false, |b| {
+        column("file_hash", Utf8, false, |b| {
             constant(b.rows, &b.context.file_hash)
         }),
-        column("src_country", 200, Utf8, true, |b| match b.countries() {
+        column("src_country", Utf8, true, |b| match b.countries() {
             Some(countries) => {
                 let mut text = Text::nullable(b.rows.len(), b.rows.len() * 2);
                 for country in countries {
@@ -236,7 +219,7 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
             }
             None => new_null_array(&Utf8, b.rows.len()),
         }),
-        column("src_asn", 60, UInt32, true, |b| {
+        column("src_asn", UInt32, true, |b| {
             autonomous_systems(b, &UInt32, |found| {
                 let mut column = Fixed::<UInt32Type>::nullable(found.len());
                 for as_info in found {
@@ -245,7 +228,7 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
                 column.finish()
             })
         }),
-        column("src_as_name", 80, Utf8, true, |b| {
+        column("src_as_name", Utf8, true, |b| {
             autonomous_systems(b, &Utf8, |found| {
                 let mut text = Text::nullable(found.len(), found.len() * 16);
                 for as_info in found {
@@ -254,13 +237,13 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
                 text.finish()
             })
         }),
-        column("service", 139, Utf8, true, |b| {
+        column("service", Utf8, true, |b| {
             labels(b, |i, r| service(&r.packet, b.kinds()[i]))
         }),
-        column("traffic_kind", 81, Utf8, true, |b| {
+        column("traffic_kind", Utf8, true, |b| {
             labels(b, |i, _| Some(b.kinds()[i].as_str()))
         }),
-        column("tool", 75, Utf8, true, |b| labels(b, |i, _| b.tools()[i])),
+        column("tool", Utf8, true, |b| labels(b, |i, _| b.tools()[i])),
     ]
 });
 
