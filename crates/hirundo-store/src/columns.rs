@@ -8,35 +8,52 @@
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
-use arrow::array::builder::BooleanBufferBuilder;
 use arrow::array::{ArrayRef, PrimitiveArray, StringArray};
-use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::ArrowPrimitiveType;
 
-/// Validity bits of a nullable column.
+/// Validity bits of a nullable column, gathered a 64-bit word at a time: Arrow's
+/// `BooleanBufferBuilder` checks and grows its buffer at every bit, which made building the
+/// nullable columns a tenth of ingest's CPU.
 struct Validity {
-    bits: BooleanBufferBuilder,
+    words: Vec<u64>,
+    /// The bits not yet in `words`, the first in the lowest bit (Arrow's order).
+    current: u64,
+    len: usize,
     nulls: usize,
 }
 
 impl Validity {
     fn with_capacity(rows: usize) -> Self {
         Validity {
-            bits: BooleanBufferBuilder::new(rows),
+            words: Vec::with_capacity(rows.div_ceil(64)),
+            current: 0,
+            len: 0,
             nulls: 0,
         }
     }
 
     #[inline]
     fn push(&mut self, valid: bool) {
-        self.bits.append(valid);
+        self.current |= u64::from(valid) << (self.len % 64);
+        self.len += 1;
         self.nulls += usize::from(!valid);
+        if self.len % 64 == 0 {
+            self.words.push(self.current.to_le());
+            self.current = 0;
+        }
     }
 
     /// The null buffer, or None when every value is valid.
     fn finish(mut self) -> Option<NullBuffer> {
-        let bits = self.bits.finish();
-        (self.nulls > 0).then(|| NullBuffer::new(bits))
+        if self.nulls == 0 {
+            return None;
+        }
+        if self.len % 64 != 0 {
+            self.words.push(self.current.to_le());
+        }
+        let bits = BooleanBuffer::new(Buffer::from_vec(self.words), 0, self.len);
+        Some(NullBuffer::new(bits))
     }
 }
 
@@ -271,6 +288,17 @@ mod tests {
             strings(&array),
             [Some("2,4,8,1,3"), None, Some(""), Some("x")]
         );
+    }
+
+    #[test]
+    fn validity_spans_words() {
+        let values: Vec<Option<u16>> = (0..200u16).map(|i| (i % 3 != 0).then_some(i)).collect();
+        let mut column = Fixed::<UInt16Type>::nullable(values.len());
+        values.iter().for_each(|&v| column.push_option(v));
+        let array = column.finish();
+        let array = array.as_any().downcast_ref::<UInt16Array>().unwrap();
+        assert_eq!(array.iter().collect::<Vec<_>>(), values);
+        assert_eq!(array.null_count(), 67);
     }
 
     #[test]
