@@ -38,7 +38,7 @@ impl Validity {
         self.current |= u64::from(valid) << (self.len % 64);
         self.len += 1;
         self.nulls += usize::from(!valid);
-        if self.len % 64 == 0 {
+        if self.len.is_multiple_of(64) {
             self.words.push(self.current.to_le());
             self.current = 0;
         }
@@ -49,7 +49,7 @@ impl Validity {
         if self.nulls == 0 {
             return None;
         }
-        if self.len % 64 != 0 {
+        if !self.len.is_multiple_of(64) {
             self.words.push(self.current.to_le());
         }
         let bits = BooleanBuffer::new(Buffer::from_vec(self.words), 0, self.len);
