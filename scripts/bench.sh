@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ingest and decode throughput of hirundo beside its peers, on the same synthetic capture, in
+# Ingest (with and without enrichment) and decode throughput of hirundo beside its peers, on the same synthetic capture, in
 # the same run. Prints a table: wall seconds, packets/s, peak RSS.
 #
 # usage: scripts/bench.sh [PACKETS, default 10000000] [TSHARK_PACKETS, default 1000000]
@@ -34,7 +34,8 @@ measure() { # name packets command...
   awk -v n="$name" -v p="$packets" -v w="$wall" -v r="$rss" \
     'BEGIN { printf "%s\t%d\t%.2f\t%.0f\t%.0f\n", n, p, w, p / w, r / 1024 }' >> "$results"
 }
-measure "hirundo ingest (decode+store, 2 threads)" "$n" "$bin" --db "$dir/db" ingest "$big"
+measure "hirundo ingest --no-enrich (decode+store, 2 threads)" "$n" "$bin" --db "$dir/db" ingest --no-enrich "$big"
+measure "hirundo ingest (decode+enrich+store, 2 threads)" "$n" "$bin" --db "$dir/db" ingest "$big"
 measure "hirundo bench decode (read, then read+decode; 1 core)" "$n" "$bin" bench decode "$big"
 measure "tcpdump -nn -r" "$n" tcpdump -nn -r "$big"
 measure "nfpcapd -r (flows to nfcapd files)" "$n" nfpcapd -r "$big" -w "$dir/nfcapd"
