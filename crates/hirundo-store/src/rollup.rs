@@ -81,9 +81,9 @@ struct BackscatterKey {
 /// port tails is over a million cells, which took a second to sort and write at the end).
 const TRAFFIC_FLUSH_CELLS: usize = 1 << 16;
 
-/// Tasks that add a batch to the rollups: one per table, so that the encoder threads fill
-/// them at once (see [`DayRollup::add`]).
-pub(crate) const ROLLUP_TASKS: usize = 3;
+/// Tasks that add a batch to the rollups: one per table, in the order of [`ROLLUP_TABLES`], so
+/// that the encoder threads fill them at once (see [`DayRollup::add`]).
+pub(crate) const ROLLUP_TASKS: usize = ROLLUP_TABLES.len();
 
 /// Where the rollups of one day of one transaction go.
 struct Target {
@@ -139,7 +139,7 @@ impl DayRollup {
         }
     }
 
-    /// Adds a batch of rows of this day to the table of `task` (below [`ROLLUP_TASKS`]).
+    /// Adds a batch of rows of this day to table `task` of [`ROLLUP_TABLES`].
     /// Unenriched rows have no labels: NULL kinds and tools, as in their columns.
     pub(crate) fn add(&self, task: usize, batch: &Batch<'_>) -> Result<(), StoreError> {
         let enriched = batch.context.enricher.is_some();

@@ -22,7 +22,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::log::{sync_dir, AddFile, Commit, FileEntry};
-use crate::rollup::{DayRollup, ROLLUP_TASKS};
+use crate::rollup::{DayRollup, ROLLUP_TABLES, ROLLUP_TASKS};
 use crate::schema::{packets_schema, Batch, PacketRow, RowContext, COLUMNS};
 use crate::{Store, StoreError};
 
@@ -626,9 +626,9 @@ impl TaskClock {
         let costs: Vec<String> = self
             .order
             .iter()
-            .map(|&i| {
-                let name = COLUMNS.get(i).map_or("rollups", |c| c.field.name());
-                format!("{name} {}", per_row(i))
+            .map(|&i| match COLUMNS.get(i) {
+                Some(column) => format!("{} {}", column.field.name(), per_row(i)),
+                None => format!("{} rollup {}", ROLLUP_TABLES[i - COLUMNS.len()], per_row(i)),
             })
             .collect();
         tracing::debug!(rows, "encoding ns per row: {}", costs.join(", "));
