@@ -143,7 +143,8 @@ impl DayRollup {
     /// Unenriched rows have no labels: NULL kinds and tools, as in their columns.
     pub(crate) fn add(&self, task: usize, batch: &Batch<'_>) -> Result<(), StoreError> {
         let enriched = batch.context.enricher.is_some();
-        let countries = |i: usize| batch.countries().and_then(|c| c[i]);
+        let countries = batch.countries();
+        let countries = |i: usize| countries.and_then(|c| c[i]);
         match task {
             0 => {
                 let mut traffic = self.traffic.lock().expect("one task per table");

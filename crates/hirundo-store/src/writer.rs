@@ -244,7 +244,7 @@ impl Encoder {
             self.open_part(day)?;
             let part = self.open.get_mut(&day).expect("just opened");
             part.write(&rows, context, &self.clock)?;
-            self.clock.reorder();
+            self.clock.end_batch(rows.len());
         }
         Ok(())
     }
@@ -413,7 +413,7 @@ impl DayPart {
         // The last tasks add the batch to the rollups, alongside the columns.
         let rollup = &self.rollup;
         encode_in_parallel(columns.len() + ROLLUP_TASKS, |k| {
-            clock.time(k, rows.len(), |i| {
+            clock.time(k, |i| {
                 let Some(column) = COLUMNS.get(i) else {
                     return rollup.add(i - COLUMNS.len(), &batch);
                 };
@@ -583,7 +583,7 @@ impl PacketsFile {
 /// the traffic (random sources, long port tails) and on the enrichment in use.
 struct TaskClock {
     nanos: Vec<AtomicU64>,
-    rows: AtomicU64,
+    rows: u64,
     /// Task indices, costliest first.
     order: Vec<usize>,
 }
@@ -592,25 +592,24 @@ impl TaskClock {
     fn new(tasks: usize) -> Self {
         TaskClock {
             nanos: (0..tasks).map(|_| AtomicU64::new(0)).collect(),
-            rows: AtomicU64::new(0),
+            rows: 0,
             order: (0..tasks).rev().collect(),
         }
     }
 
-    /// Runs task `k` of its place in the order (`k`-th costliest) over `rows` rows, timed.
-    fn time<T>(&self, k: usize, rows: usize, task: impl FnOnce(usize) -> T) -> T {
+    /// Runs the `k`-th costliest task, timed.
+    fn time<T>(&self, k: usize, task: impl FnOnce(usize) -> T) -> T {
         let task_index = self.order[k];
         let started = Instant::now();
         let result = task(task_index);
         let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.nanos[task_index].fetch_add(nanos, Ordering::Relaxed);
-        if k == 0 {
-            self.rows.fetch_add(rows as u64, Ordering::Relaxed);
-        }
         result
     }
 
-    fn reorder(&mut self) {
+    /// A batch of `rows` rows is done: counts them and orders the tasks by their cost so far.
+    fn end_batch(&mut self, rows: usize) {
+        self.rows += rows as u64;
         let nanos: Vec<u64> = self
             .nanos
             .iter()
@@ -621,7 +620,7 @@ impl TaskClock {
 
     /// Logs each task's nanoseconds per row (`RUST_LOG=hirundo_store=debug`).
     fn log(&self) {
-        let rows = self.rows.load(Ordering::Relaxed).max(1);
+        let rows = self.rows.max(1);
         let per_row = |i: usize| self.nanos[i].load(Ordering::Relaxed) / rows;
         let costs: Vec<String> = self
             .order
@@ -631,7 +630,11 @@ impl TaskClock {
                 None => format!("{} rollup {}", ROLLUP_TABLES[i - COLUMNS.len()], per_row(i)),
             })
             .collect();
-        tracing::debug!(rows, "encoding ns per row: {}", costs.join(", "));
+        tracing::debug!(
+            rows = self.rows,
+            "encoding ns per row: {}",
+            costs.join(", ")
+        );
     }
 }
 
