@@ -64,8 +64,9 @@ pub struct CollectorConfig {
     /// Write a group once this many records wait...
     #[serde(default = "default_commit_records")]
     pub commit_records: usize,
-    /// ...or this many milliseconds after its first batch arrived.
-    #[serde(default = "default_commit_ms")]
+    /// ...or this many milliseconds after its first batch arrived (0: as soon as the writer
+    /// is free).
+    #[serde(default)]
     pub commit_ms: u64,
 }
 
@@ -77,9 +78,6 @@ fn default_max_batch_records() -> u64 {
 }
 fn default_commit_records() -> usize {
     1 << 20
-}
-fn default_commit_ms() -> u64 {
-    1000
 }
 
 /// Runs the collector until SIGTERM or SIGINT; then stops accepting, answers the requests in

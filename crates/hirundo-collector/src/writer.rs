@@ -1,5 +1,5 @@
-//! Group commit: accepted batches wait here briefly and are written together, one store
-//! transaction per sensor, so that a busy collector writes few large Parquet files instead of
+//! Group commit: accepted batches wait here while the writer is busy (and, with a commit
+//! delay, briefly after) and are written together, one store transaction per sensor, so that a busy collector writes few large Parquet files instead of
 //! one small file per batch. A batch is acknowledged only after its commit is published (the
 //! store syncs data files and the log entry before that), and a batch id already in the log
 //! is acknowledged as a duplicate without being written again.
@@ -22,7 +22,10 @@ use crate::metrics::{Metrics, Outcome};
 pub struct CommitPolicy {
     /// Write as soon as this many records wait.
     pub max_records: usize,
-    /// Write at the latest this long after the first batch of a group arrived.
+    /// Write at the latest this long after the first batch of a group arrived. Zero writes
+    /// what waits as soon as the writer is free: under load, batches gather while it is busy,
+    /// and no sensor's batches in flight wait for a timer (PostgreSQL's `commit_delay`
+    /// defaults to zero for the same reason).
     pub max_delay: Duration,
 }
 

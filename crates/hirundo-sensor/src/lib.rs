@@ -7,7 +7,7 @@
 //! interface.
 //!
 //! Threads: capture (this thread: read, decode, batch), spool writer (encode, compress, sync),
-//! sender (HTTPS), and the optional metrics endpoint. A full spool either drops its oldest
+//! senders (HTTPS, one per upload stream), and the optional metrics endpoint. A full spool either drops its oldest
 //! batches or stops the capture (see [`config::WhenFull`]); either way it is counted.
 
 pub mod batcher;
@@ -80,10 +80,13 @@ pub fn run(config: &SensorConfig, stop: Arc<AtomicBool>) -> Result<Arc<Metrics>,
     let until_empty = Arc::new(AtomicBool::new(false));
     let sending = sender::spawn(
         sender,
-        Arc::clone(&spool),
-        Arc::clone(&metrics),
-        Arc::clone(&stop),
-        Arc::clone(&until_empty),
+        config.upload_streams,
+        Arc::new(sender::Shared {
+            spool: Arc::clone(&spool),
+            metrics: Arc::clone(&metrics),
+            stop: Arc::clone(&stop),
+            until_empty: Arc::clone(&until_empty),
+        }),
     );
     let (sealed_tx, sealed_rx) = sync_channel(SEALED_QUEUE);
     let spooling = spawn_spool_writer(Arc::clone(&spool), Arc::clone(&metrics), sealed_rx);
@@ -118,7 +121,9 @@ pub fn run(config: &SensorConfig, stop: Arc<AtomicBool>) -> Result<Arc<Metrics>,
         tracing::info!("input finished: delivering the spool");
         until_empty.store(true, Ordering::Relaxed);
     }
-    sending.join().expect("sender thread");
+    for thread in sending {
+        thread.join().expect("sender thread");
+    }
     captured.and(spooled)?;
     metrics.log();
     Ok(metrics)

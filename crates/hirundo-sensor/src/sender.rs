@@ -1,7 +1,9 @@
-//! The sink: delivers the spool's batches to the collector over HTTPS, oldest first, one at a
-//! time, so they arrive in order. A batch leaves the spool only when the collector has
-//! acknowledged it (stored, or already stored: the collector deduplicates by batch id, so a
-//! retry after a lost answer never double counts).
+//! The sink: delivers the spool's batches to the collector over HTTPS, oldest first. Several
+//! delivery threads (`upload-streams`) keep that many batches in flight, because the collector
+//! answers a batch only once it is durably stored and writes the batches that wait together:
+//! one batch at a time would leave the collector idle while each answer travels back. A batch
+//! leaves the spool only when the collector has acknowledged it (stored, or already stored:
+//! the collector deduplicates by batch id, so a retry after a lost answer never double counts).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,18 +58,18 @@ impl Sender {
         })
     }
 
-    /// Sends spooled batches until `stop` is set, or, with `until_empty`, until the spool is
-    /// empty as well.
-    pub fn run(
-        &self,
-        spool: &Spool,
-        metrics: &Metrics,
-        stop: &AtomicBool,
-        until_empty: &AtomicBool,
-    ) {
+    /// Sends spooled batches until `stop` is set, or, with `until_empty`, until no batch is
+    /// left to claim.
+    fn run(&self, shared: &Shared) {
+        let Shared {
+            spool,
+            metrics,
+            stop,
+            until_empty,
+        } = shared;
         let mut backoff = FIRST_BACKOFF;
         while !stop.load(Ordering::Relaxed) {
-            let Some(ready) = spool.oldest(Duration::from_millis(200)) else {
+            let Some(ready) = spool.claim(Duration::from_millis(200)) else {
                 if until_empty.load(Ordering::Relaxed) {
                     return;
                 }
@@ -90,6 +92,7 @@ impl Sender {
         let delivery = match outcome {
             Ok(delivery) => delivery,
             Err(e) => {
+                spool.release(ready.seq);
                 tracing::error!("{e}");
                 return false;
             }
@@ -107,12 +110,18 @@ impl Sender {
                 tracing::error!(batch = ready.seq, kept = %kept.display(), "collector refused the batch: {reason}");
             }),
             Delivery::Retry(reason) => {
+                spool.release(ready.seq);
                 metrics.send_errors.inc();
                 tracing::warn!(batch = ready.seq, "delivery failed, will retry: {reason}");
                 return false;
             }
         };
-        finished.map_err(|e| tracing::error!("{e}")).is_ok()
+        finished
+            .map_err(|e| {
+                spool.release(ready.seq);
+                tracing::error!("{e}");
+            })
+            .is_ok()
     }
 
     fn post(&self, body: &[u8]) -> Delivery {
@@ -173,16 +182,28 @@ fn sleep_unless_stopped(duration: Duration, stop: &AtomicBool) {
     }
 }
 
-/// Starts the sender on its own thread.
+/// What the delivery threads share.
+pub struct Shared {
+    pub spool: Arc<Spool>,
+    pub metrics: Arc<Metrics>,
+    pub stop: Arc<AtomicBool>,
+    pub until_empty: Arc<AtomicBool>,
+}
+
+/// Starts `streams` delivery threads, which share the sender's connection pool.
 pub fn spawn(
     sender: Sender,
-    spool: Arc<Spool>,
-    metrics: Arc<Metrics>,
-    stop: Arc<AtomicBool>,
-    until_empty: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("sender".into())
-        .spawn(move || sender.run(&spool, &metrics, &stop, &until_empty))
-        .expect("spawn sender thread")
+    streams: usize,
+    shared: Arc<Shared>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    let sender = Arc::new(sender);
+    (0..streams.max(1))
+        .map(|i| {
+            let (sender, shared) = (Arc::clone(&sender), Arc::clone(&shared));
+            std::thread::Builder::new()
+                .name(format!("sender-{i}"))
+                .spawn(move || sender.run(&shared))
+                .expect("spawn sender thread")
+        })
+        .collect()
 }

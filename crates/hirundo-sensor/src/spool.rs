@@ -4,6 +4,9 @@
 //! written under a temporary name, synced and renamed, so a crash never leaves half a batch
 //! under a real name. Batches the collector refuses as malformed go to `rejected/` for the
 //! operator rather than being retried for ever.
+//!
+//! Several senders may deliver at once: each claims the oldest batch nobody has claimed, so
+//! batches leave in order, and a claim is released when its delivery must be tried again.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -23,6 +26,8 @@ const SUFFIX: &str = "hrb";
 struct Entry {
     bytes: u64,
     records: u64,
+    /// A sender is delivering it.
+    claimed: bool,
 }
 
 /// The spool directory and what is in it.
@@ -91,6 +96,7 @@ impl Spool {
         let entry = Entry {
             bytes: encoded.len() as u64,
             records,
+            claimed: false,
         };
         if !self.make_room(entry.bytes, metrics) {
             return Ok(false);
@@ -112,7 +118,7 @@ impl Spool {
         while !state.entries.is_empty() && state.bytes + bytes > self.max_bytes {
             match self.when_full {
                 WhenFull::DropOldest => {
-                    let (seq, entry) = state.entries.pop_first().expect("not empty");
+                    let (seq, entry) = state.pop_oldest();
                     state.bytes -= entry.bytes;
                     let _ = fs::remove_file(self.path(seq));
                     metrics.spool_dropped(entry.records);
@@ -133,15 +139,17 @@ impl Spool {
         true
     }
 
-    /// The oldest batch, waiting up to `wait` for one; None if there is none or the spool is
-    /// closed.
-    pub fn oldest(&self, wait: Duration) -> Option<Ready> {
+    /// Claims the oldest batch no sender has claimed, waiting up to `wait` for one; None if
+    /// there is none or the spool is closed.
+    pub fn claim(&self, wait: Duration) -> Option<Ready> {
         let state = self.state.lock().expect("spool lock");
-        let (state, _) = self
+        let (mut state, _) = self
             .changed
-            .wait_timeout_while(state, wait, |s| s.entries.is_empty() && !s.closed)
+            .wait_timeout_while(state, wait, |s| s.unclaimed().is_none() && !s.closed)
             .expect("spool lock");
-        let (&seq, entry) = state.entries.first_key_value()?;
+        let seq = state.unclaimed()?;
+        let entry = state.entries.get_mut(&seq).expect("unclaimed entry");
+        entry.claimed = true;
         Some(Ready {
             seq,
             path: self.path(seq),
@@ -149,12 +157,32 @@ impl Spool {
         })
     }
 
-    /// The collector acknowledged `seq`: delete it.
+    /// The delivery of `seq` must be tried again: another sender may take it.
+    pub fn release(&self, seq: u64) {
+        let mut state = self.state.lock().expect("spool lock");
+        if let Some(entry) = state.entries.get_mut(&seq) {
+            entry.claimed = false;
+        }
+        self.changed.notify_all();
+    }
+
+    /// The collector acknowledged `seq`: delete it. A full spool may have dropped it while it
+    /// was on its way; then there is nothing left to delete.
     pub fn delivered(&self, seq: u64, metrics: &Metrics) -> Result<(), SensorError> {
         let path = self.path(seq);
-        fs::remove_file(&path).map_err(|e| SensorError::io(&path, e))?;
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound || self.holds(seq) => {
+                return Err(SensorError::io(&path, e))
+            }
+            _ => {}
+        }
         self.forget(seq, metrics);
         Ok(())
+    }
+
+    fn holds(&self, seq: u64) -> bool {
+        let state = self.state.lock().expect("spool lock");
+        state.entries.contains_key(&seq)
     }
 
     /// The collector refused `seq` for good: keep it under `rejected/` for the operator.
@@ -195,6 +223,25 @@ impl Spool {
     }
 }
 
+impl State {
+    fn unclaimed(&self) -> Option<u64> {
+        self.entries
+            .iter()
+            .find(|(_, entry)| !entry.claimed)
+            .map(|(&seq, _)| seq)
+    }
+
+    /// The oldest batch no sender is delivering, or, if every one is on its way, the oldest.
+    fn pop_oldest(&mut self) -> (u64, Entry) {
+        let seq = self
+            .unclaimed()
+            .or_else(|| self.entries.keys().next().copied())
+            .expect("not empty");
+        let entry = self.entries.remove(&seq).expect("present");
+        (seq, entry)
+    }
+}
+
 /// Indexes one file found at start: a batch, a temporary a crash left (removed), or other.
 fn index_leftover(path: &Path, state: &mut State) -> Result<(), SensorError> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -218,6 +265,7 @@ fn index_leftover(path: &Path, state: &mut State) -> Result<(), SensorError> {
         Entry {
             bytes: bytes.len() as u64,
             records,
+            claimed: false,
         },
     );
     state.bytes += bytes.len() as u64;
@@ -254,7 +302,7 @@ mod tests {
         assert!(!dir.path().join(".00000000000000000011.tmp").exists());
         assert_eq!(spool.last_seq(), 9);
         let mut order = Vec::new();
-        while let Some(ready) = spool.oldest(Duration::ZERO) {
+        while let Some(ready) = spool.claim(Duration::ZERO) {
             order.push(ready.seq);
             spool.delivered(ready.seq, &m).unwrap();
         }
@@ -271,7 +319,7 @@ mod tests {
             spool.push(seq, b"1234", 7, &m).unwrap();
         }
         assert_eq!(spool.size(), (2, 8));
-        assert_eq!(spool.oldest(Duration::ZERO).unwrap().seq, 3);
+        assert_eq!(spool.claim(Duration::ZERO).unwrap().seq, 3);
         assert_eq!(m.spool_dropped_records(), 14);
     }
 
@@ -300,6 +348,45 @@ mod tests {
         spool.push(1, b"junk", 0, &m).unwrap();
         let kept = spool.reject(1, &m).unwrap();
         assert_eq!(fs::read(kept).unwrap(), b"junk");
-        assert!(spool.oldest(Duration::ZERO).is_none());
+        assert!(spool.claim(Duration::ZERO).is_none());
+    }
+
+    #[test]
+    fn senders_claim_batches_in_order_and_retry_released_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = metrics();
+        let spool = Spool::open(dir.path(), 100, WhenFull::DropOldest).unwrap();
+        for seq in 1..=3 {
+            spool.push(seq, b"1234", 1, &m).unwrap();
+        }
+        let first = spool.claim(Duration::ZERO).unwrap();
+        let second = spool.claim(Duration::ZERO).unwrap();
+        assert_eq!((first.seq, second.seq), (1, 2));
+        spool.release(first.seq);
+        spool.delivered(second.seq, &m).unwrap();
+        let order: Vec<u64> = std::iter::from_fn(|| spool.claim(Duration::ZERO))
+            .map(|ready| ready.seq)
+            .collect();
+        assert_eq!(order, [1, 3]);
+        assert!(spool.claim(Duration::ZERO).is_none(), "all claimed");
+    }
+
+    #[test]
+    fn a_full_spool_drops_a_batch_on_its_way_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = metrics();
+        let spool = Spool::open(dir.path(), 8, WhenFull::DropOldest).unwrap();
+        spool.push(1, b"1234", 1, &m).unwrap();
+        spool.push(2, b"1234", 1, &m).unwrap();
+        let on_its_way = spool.claim(Duration::ZERO).unwrap();
+        spool.push(3, b"1234", 1, &m).unwrap();
+        assert_eq!(m.spool_dropped_records(), 1);
+        assert_eq!(spool.claim(Duration::ZERO).unwrap().seq, 3, "2 was dropped");
+        // Every batch is on its way now: room is made by dropping the oldest, 1, whose
+        // acknowledgement then finds nothing to delete.
+        spool.push(4, b"1234", 1, &m).unwrap();
+        assert_eq!(m.spool_dropped_records(), 2);
+        spool.delivered(on_its_way.seq, &m).unwrap();
+        assert_eq!(spool.size(), (2, 8));
     }
 }

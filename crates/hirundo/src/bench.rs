@@ -24,6 +24,17 @@ pub enum BenchCommand {
     /// Read a capture on one core: records only, records and decoding, and decoding alone (of
     /// frames held in memory). Prints packets/s.
     Decode { file: PathBuf },
+    /// Send an Ethernet capture's frames out of an interface as fast as the kernel takes them
+    /// (the load for the sensor's capture benchmark; needs CAP_NET_RAW). Prints frames/s.
+    Send {
+        /// The interface, e.g. one end of a veth pair.
+        #[arg(long, value_name = "IF")]
+        iface: String,
+        /// Send the whole capture this many times.
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
+        file: PathBuf,
+    },
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -51,6 +62,81 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        BenchCommand::Send {
+            iface,
+            rounds,
+            file,
+        } => send(&iface, rounds, &file),
+    }
+}
+
+/// Sends the capture's Ethernet frames, read into memory first so that reading does not
+/// limit the rate.
+fn send(iface: &str, rounds: u32, file: &Path) -> anyhow::Result<()> {
+    const ETHERNET: u32 = 1;
+    let transmitter = hirundo_replay::Transmitter::open(iface)?;
+    let held = HeldFrames::read(file, usize::MAX, |linktype| linktype == ETHERNET)?;
+    anyhow::ensure!(
+        !held.frames.is_empty(),
+        "{}: no Ethernet frames to send",
+        file.display()
+    );
+    let frames: Vec<&[u8]> = held.frames.iter().map(|f| held.bytes(f)).collect();
+    let sent = transmitter.send_all(&frames, rounds)?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "file": file.display().to_string(),
+            "iface": iface,
+            "frames": sent.frames,
+            "bytes": sent.bytes,
+            "seconds": sent.elapsed.as_secs_f64(),
+            "frames_per_second": sent.frames_per_second().round(),
+            "retries": sent.retries,
+        })
+    );
+    Ok(())
+}
+
+/// A capture's frames read into one buffer.
+struct HeldFrames {
+    buffer: Vec<u8>,
+    frames: Vec<HeldFrame>,
+}
+
+struct HeldFrame {
+    linktype: u32,
+    range: std::ops::Range<usize>,
+    orig_len: u32,
+}
+
+impl HeldFrames {
+    /// The first `limit` frames whose link type `keep` accepts.
+    fn read(file: &Path, limit: usize, keep: impl Fn(u32) -> bool) -> anyhow::Result<HeldFrames> {
+        let mut reader = CaptureReader::open(file)?;
+        let mut held = HeldFrames {
+            buffer: Vec::new(),
+            frames: Vec::new(),
+        };
+        while held.frames.len() < limit {
+            let Some(frame) = reader.next_frame()? else {
+                break;
+            };
+            if keep(frame.linktype) {
+                let start = held.buffer.len();
+                held.buffer.extend_from_slice(frame.data);
+                held.frames.push(HeldFrame {
+                    linktype: frame.linktype,
+                    range: start..held.buffer.len(),
+                    orig_len: frame.orig_len,
+                });
+            }
+        }
+        Ok(held)
+    }
+
+    fn bytes(&self, frame: &HeldFrame) -> &[u8] {
+        &self.buffer[frame.range.clone()]
     }
 }
 
@@ -86,25 +172,26 @@ const HELD_FRAMES: usize = 1 << 20;
 /// core. Returns the frames decoded (each held frame once per pass, passes enough for ten
 /// million) and the seconds taken, reading excluded.
 fn decode_in_memory(file: &Path) -> anyhow::Result<(u64, f64)> {
-    let mut reader = CaptureReader::open(file)?;
-    let mut bytes = Vec::new();
-    let mut frames = Vec::new();
-    while frames.len() < HELD_FRAMES {
-        let Some(frame) = reader.next_frame()? else {
-            break;
-        };
-        if let Some(link) = LinkType::from_linktype(frame.linktype) {
-            let start = bytes.len();
-            bytes.extend_from_slice(frame.data);
-            frames.push((link, start..bytes.len(), frame.orig_len));
-        }
-    }
+    let held = HeldFrames::read(file, HELD_FRAMES, |linktype| {
+        LinkType::from_linktype(linktype).is_some()
+    })?;
+    let frames: Vec<(LinkType, &[u8], u32)> = held
+        .frames
+        .iter()
+        .filter_map(|f| {
+            Some((
+                LinkType::from_linktype(f.linktype)?,
+                held.bytes(f),
+                f.orig_len,
+            ))
+        })
+        .collect();
     let passes = (10_000_000 / frames.len().max(1)).max(1);
     let started = Instant::now();
     let mut packets = 0u64;
     for _ in 0..passes {
-        for (link, range, orig_len) in &frames {
-            packets += decoded_ip(*link, &bytes[range.clone()], *orig_len);
+        for &(link, data, orig_len) in &frames {
+            packets += decoded_ip(link, data, orig_len);
         }
     }
     std::hint::black_box(packets);

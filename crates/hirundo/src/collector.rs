@@ -36,7 +36,8 @@ pub struct CollectorArgs {
     /// Write a group commit once this many records wait [default: 1048576]...
     #[arg(long, value_name = "N")]
     commit_records: Option<i64>,
-    /// ...or this many milliseconds after its first batch [default: 1000].
+    /// ...or this many milliseconds after its first batch [default: 0, as soon as the writer
+    /// is free].
     #[arg(long, value_name = "MS")]
     commit_ms: Option<i64>,
     #[command(flatten)]

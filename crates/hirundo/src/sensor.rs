@@ -68,6 +68,9 @@ pub struct SensorArgs {
     /// Seconds between health lines in the log [default: 10].
     #[arg(long, value_name = "S")]
     log_every_s: Option<i64>,
+    /// Batches in flight to the collector at once [default: 8].
+    #[arg(long, value_name = "N")]
+    upload_streams: Option<i64>,
 }
 
 impl SensorArgs {
@@ -88,7 +91,8 @@ impl SensorArgs {
             .set("batch-ms", self.batch_ms)
             .set("snaplen", self.snaplen)
             .set("ring-mib", self.ring_mib)
-            .set("log-every-s", self.log_every_s);
+            .set("log-every-s", self.log_every_s)
+            .set("upload-streams", self.upload_streams);
         config_file::load(self.config.as_deref(), o)
     }
 }

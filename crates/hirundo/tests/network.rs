@@ -6,6 +6,9 @@
 //!   killed (-9) with batches in its spool and restarted: the store then holds exactly the
 //!   probes the scanners' command lines asked for, each once, with its tool's fingerprint.
 //!   Needs root and `ip netns` (skips and says why without them).
+//! - `hirundo bench send` sends a synthetic capture at top speed from the scanner namespace:
+//!   the sensor captures every frame, and the store then holds what `hirundo ingest` stores
+//!   from the same file.
 //! - Two sensors replay simulated darknet days to two collectors writing one store at once:
 //!   the store then holds what `hirundo ingest` stores from the same files; batches sent again
 //!   are acknowledged as duplicates and not stored; wrong, revoked and borrowed credentials,
@@ -19,7 +22,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::lab::{
-    assert_store_holds_scans, run_scans, scans, skip_reason, Lab, DARKNET, DARKNET_PREFIX,
+    assert_store_holds_scans, run_scans, scans, skip_reason, Lab, DARKNET, DARKNET_PREFIX, SCAN_IF,
     SENSOR_IF,
 };
 use common::network::{free_port, make_pki, metric, sensor_token, spooled, wait_metric, Pki, Proc};
@@ -174,6 +177,99 @@ fn real_scanners_reach_the_store_once_through_kills_and_restarts() {
     );
     let took = started.elapsed();
     eprintln!("network with real scanners checked in {took:?}");
+}
+
+/// The darknet of `hirundo bench synth` captures.
+const SYNTH_DARKNET: &str = "203.0.113.0/24";
+
+#[test]
+fn a_capture_sent_at_top_speed_is_captured_and_stored_whole() {
+    if let Some(reason) = skip_reason() {
+        eprintln!("a_capture_sent_at_top_speed_is_captured_and_stored_whole: skipped: {reason}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let capture = d.join("synth.pcap");
+    let packets = 50_000;
+    hirundo_ok(
+        &d.join("unused-db"),
+        &[
+            "bench",
+            "synth",
+            "--packets",
+            &packets.to_string(),
+            "--out",
+            &s(&capture),
+        ],
+    );
+    let reference = d.join("reference");
+    hirundo_ok(&reference, &["ingest", "--sensor", "fast-1", &s(&capture)]);
+
+    let mut lab = Lab::new("send", &[]);
+    let ns = Some(lab.sensor.clone());
+    let ns = ns.as_deref();
+    let pki = make_pki(d);
+    let (token, line) = sensor_token(d, "fast-1");
+    let sensors = d.join("sensors");
+    std::fs::write(&sensors, format!("{line}\n")).unwrap();
+    let db = d.join("db");
+    let (port, sensor_metrics) = (8443, 9102);
+    let mut c = Proc::start(
+        "collector",
+        ns,
+        d,
+        &db,
+        &collector_args(&pki, &sensors, port, 9101, ""),
+    );
+    c.wait_for_log("collector listening", 1, 10 * SECOND);
+    let mut args = sensor_args(
+        &pki,
+        "fast-1",
+        &token,
+        port,
+        &d.join("spool"),
+        sensor_metrics,
+        &format!("--iface {SENSOR_IF}"),
+    );
+    let darknet = args.iter().position(|a| a == "--darknet").unwrap() + 1;
+    args[darknet] = SYNTH_DARKNET.into();
+    let mut p = Proc::start("sensor", ns, d, &db, &args);
+    p.wait_for_log("capturing", 1, 10 * SECOND);
+
+    // The whole capture at top speed, bounded by its size.
+    let scanner = lab.scanner.clone();
+    let bin = env!("CARGO_BIN_EXE_hirundo");
+    let send = words(&format!("bench send --iface {SCAN_IF} {}", s(&capture)));
+    let sender = lab.spawn(&scanner, bin, &send, d, &d.join("send.log"));
+    assert!(lab.wait(sender, "bench send", 30 * SECOND).success());
+    let report = std::fs::read_to_string(d.join("send.log")).unwrap();
+    let sent: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
+    assert_eq!(sent["frames"], packets, "{report}");
+
+    let sensor_addr = format!("127.0.0.1:{sensor_metrics}");
+    wait_metric(
+        &p,
+        ns,
+        &sensor_addr,
+        "hirundo_sensor_sent_records_total",
+        packets as f64,
+        20 * SECOND,
+    );
+    let dropped = metric(
+        ns,
+        &sensor_addr,
+        "hirundo_sensor_kernel_dropped_packets_total",
+    );
+    assert_eq!(dropped, Some(0.0));
+    p.stop();
+    c.stop();
+    drop(lab);
+    assert_eq!(
+        per_port(&db),
+        per_port(&reference),
+        "what crossed the wire is what ingest reads from the file"
+    );
 }
 
 /// Simulated days of two sensors (one capture file each) and the same files ingested
