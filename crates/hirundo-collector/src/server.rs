@@ -79,7 +79,12 @@ impl Refusal {
 async fn post_batch(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
     let sensor = match authenticate(&app, &headers) {
         Ok(sensor) => sensor,
-        Err((sensor, refusal)) => return refuse(&app, &sensor, refusal),
+        Err((sensor, refusal)) => {
+            // Read what the client is sending (up to the batch limit) before answering: a
+            // client still uploading would otherwise get a reset connection, not the refusal.
+            let _ = to_bytes(body, app.max_batch_bytes).await;
+            return refuse(&app, &sensor, refusal);
+        }
     };
     match receive(&app, &sensor, &headers, body).await {
         Ok(response) => response,

@@ -23,6 +23,7 @@
 
 mod columns;
 mod honeypot;
+mod labels;
 pub mod log;
 mod query;
 mod rollup;

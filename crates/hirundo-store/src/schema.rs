@@ -5,7 +5,7 @@ use std::sync::{Arc, LazyLock, OnceLock};
 
 use std::net::IpAddr;
 
-use arrow::array::{new_null_array, ArrayRef, BooleanArray, PrimitiveArray, StringArray};
+use arrow::array::{new_null_array, ArrayRef, BooleanArray, PrimitiveArray};
 use arrow::buffer::BooleanBuffer;
 use arrow::datatypes::{
     ArrowPrimitiveType, DataType, Field, Schema, SchemaRef, TimeUnit, TimestampNanosecondType,
@@ -16,6 +16,7 @@ use hirundo_geo::{AsInfo, CountryCode};
 use hirundo_wire::{Fragment, PacketRepr};
 
 use crate::columns::{Fixed, Text};
+use crate::labels::{address_key, LabelChunk};
 
 /// Rows per batch handed to the writer: large enough to amortise per-batch work, small
 /// enough that a few batches in flight stay far below the memory budget.
@@ -116,7 +117,16 @@ impl<'a> Batch<'a> {
 /// formatting, enrichment and encoding spread over all cores.
 pub(crate) struct Column {
     pub(crate) field: Field,
-    pub(crate) build: fn(&Batch<'_>) -> ArrayRef,
+    pub(crate) build: Build,
+}
+
+/// How a column's values reach its Parquet column chunk.
+pub(crate) enum Build {
+    /// As an Arrow array, encoded by parquet's Arrow column writer.
+    Array(fn(&Batch<'_>) -> ArrayRef),
+    /// As labels of a fixed set, appended to the row group's dictionary chunk
+    /// ([`crate::labels`]); stored as Utf8 all the same.
+    Labels(fn(&Batch<'_>, &mut LabelChunk)),
 }
 
 fn column(
@@ -127,7 +137,14 @@ fn column(
 ) -> Column {
     Column {
         field: Field::new(name, data_type, nullable),
-        build,
+        build: Build::Array(build),
+    }
+}
+
+fn label_column(name: &str, nullable: bool, build: fn(&Batch<'_>, &mut LabelChunk)) -> Column {
+    Column {
+        field: Field::new(name, DataType::Utf8, nullable),
+        build: Build::Labels(build),
     }
 }
 
@@ -142,8 +159,8 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
             );
             Arc::new(ts.with_timezone(TS_ZONE))
         }),
-        column("sensor", Utf8, false, |b| {
-            constant(b.rows, &b.context.sensor)
+        label_column("sensor", false, |b, chunk| {
+            chunk.push_repeated(&b.context.sensor, b.rows.len())
         }),
         column("src", Utf8, false, |b| addresses(b.rows, |r| r.packet.src)),
         column("dst", Utf8, false, |b| addresses(b.rows, |r| r.packet.dst)),
@@ -199,25 +216,26 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         column("payload_hash", UInt32, true, |b| {
             nullable::<UInt32Type>(b.rows, |r| r.packet.payload_hash)
         }),
-        column("fragment", Utf8, true, |b| {
-            names(b.rows, |_, r| fragment_label(r.packet.fragment))
+        label_column("fragment", true, |b, chunk| {
+            for r in b.rows {
+                push_name(chunk, fragment_label(r.packet.fragment));
+            }
         }),
         column("truncated", Boolean, false, |b| {
             let bits = BooleanBuffer::collect_bool(b.rows.len(), |i| b.rows[i].packet.truncated);
             Arc::new(BooleanArray::new(bits, None))
         }),
-        column("file_hash", Utf8, false, |b| {
-            constant(b.rows, &b.context.file_hash)
+        label_column("file_hash", false, |b, chunk| {
+            chunk.push_repeated(&b.context.file_hash, b.rows.len())
         }),
-        column("src_country", Utf8, true, |b| match b.countries() {
+        label_column("src_country", true, |b, chunk| match b.countries() {
             Some(countries) => {
-                let mut text = Text::nullable(b.rows.len(), b.rows.len() * 2);
                 for country in countries {
-                    text.push_option(country.as_ref().map(|c| c.as_str()));
+                    let key = country.map_or(0, |c| u64::from(u16::from_le_bytes(c.as_bytes())));
+                    chunk.push(key, country.as_ref().map(|c| c.as_str()));
                 }
-                text.finish()
             }
-            None => new_null_array(&Utf8, b.rows.len()),
+            None => push_nulls(chunk, b.rows.len()),
         }),
         column("src_asn", UInt32, true, |b| {
             autonomous_systems(b, &UInt32, |found| {
@@ -228,22 +246,25 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
                 column.finish()
             })
         }),
-        column("src_as_name", Utf8, true, |b| {
-            autonomous_systems(b, &Utf8, |found| {
-                let mut text = Text::nullable(found.len(), found.len() * 16);
-                for as_info in found {
-                    text.push_option(as_info.map(|a| a.name));
+        label_column("src_as_name", true, |b, chunk| {
+            match b.autonomous_systems() {
+                Some(found) => {
+                    for as_info in found {
+                        push_name(chunk, as_info.map(|a| a.name));
+                    }
                 }
-                text.finish()
-            })
+                None => push_nulls(chunk, b.rows.len()),
+            }
         }),
-        column("service", Utf8, true, |b| {
-            labels(b, |i, r| service(&r.packet, b.kinds()[i]))
+        label_column("service", true, |b, chunk| {
+            labels(b, chunk, |i, r| service(&r.packet, b.kinds()[i]))
         }),
-        column("traffic_kind", Utf8, true, |b| {
-            labels(b, |i, _| Some(b.kinds()[i].as_str()))
+        label_column("traffic_kind", true, |b, chunk| {
+            labels(b, chunk, |i, _| Some(b.kinds()[i].as_str()))
         }),
-        column("tool", Utf8, true, |b| labels(b, |i, _| b.tools()[i])),
+        label_column("tool", true, |b, chunk| {
+            labels(b, chunk, |i, _| b.tools()[i])
+        }),
     ]
 });
 
@@ -285,15 +306,6 @@ fn addresses(rows: &[PacketRow], addr: impl Fn(&PacketRow) -> IpAddr) -> ArrayRe
     text.finish()
 }
 
-/// A nullable column of short names chosen from a fixed set.
-fn names(rows: &[PacketRow], name: impl Fn(usize, &PacketRow) -> Option<&'static str>) -> ArrayRef {
-    let mut text = Text::nullable(rows.len(), rows.len() * 8);
-    for (i, r) in rows.iter().enumerate() {
-        text.push_option(name(i, r));
-    }
-    text.finish()
-}
-
 /// An autonomous-system column made by `build` from the sources' look-ups, or all NULL
 /// without an ASN database.
 fn autonomous_systems(
@@ -307,22 +319,33 @@ fn autonomous_systems(
     }
 }
 
-/// A label column: names by row index, or all NULL when the transaction is not enriched.
+/// An enrichment label column: names by row index, or all NULL when the transaction is not
+/// enriched.
 fn labels(
     batch: &Batch<'_>,
+    chunk: &mut LabelChunk,
     label: impl Fn(usize, &PacketRow) -> Option<&'static str>,
-) -> ArrayRef {
+) {
     match batch.context.enricher {
-        Some(_) => names(batch.rows, label),
-        None => new_null_array(&DataType::Utf8, batch.rows.len()),
+        Some(_) => {
+            for (i, r) in batch.rows.iter().enumerate() {
+                push_name(chunk, label(i, r));
+            }
+        }
+        None => push_nulls(chunk, batch.rows.len()),
     }
 }
 
-fn constant(rows: &[PacketRow], value: &str) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-        value,
-        rows.len(),
-    )))
+/// Appends a name that stays put while the chunk is written (see [`address_key`]).
+#[inline]
+fn push_name(chunk: &mut LabelChunk, name: Option<&str>) {
+    chunk.push(name.map_or(0, address_key), name);
+}
+
+fn push_nulls(chunk: &mut LabelChunk, rows: usize) {
+    for _ in 0..rows {
+        chunk.push(0, None);
+    }
 }
 
 /// TCP option kinds as `2,4,8,1,3`; NULL without a TCP header.

@@ -17,13 +17,16 @@ use parquet::arrow::arrow_writer::{
 };
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding};
+use parquet::column::writer::ColumnCloseResult;
+use parquet::errors::ParquetError;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
+use crate::labels::LabelChunk;
 use crate::log::{sync_dir, AddFile, Commit, FileEntry};
 use crate::rollup::{DayRollup, ROLLUP_TABLES, ROLLUP_TASKS};
-use crate::schema::{packets_schema, Batch, PacketRow, RowContext, COLUMNS};
+use crate::schema::{packets_schema, Batch, Build, Column, PacketRow, RowContext, COLUMNS};
 use crate::{Store, StoreError};
 
 pub(crate) const NS_PER_DAY: i64 = 86_400_000_000_000;
@@ -204,7 +207,7 @@ struct PacketsFile {
     file: SerializedFileWriter<fs::File>,
     factory: ArrowRowGroupWriterFactory,
     /// The open row group's column writers, `None` between groups.
-    columns: Option<Vec<Mutex<ArrowColumnWriter>>>,
+    columns: Option<Vec<Mutex<ColumnSink>>>,
     group_rows: usize,
     groups: usize,
     pending: PathBuf,
@@ -307,23 +310,12 @@ impl Encoder {
 /// a few MB less per 10 M rows, because the writer hashes every value into it.
 /// `dst` is one too: a darknet is a few prefixes, so its addresses repeat (up to a /16 the
 /// dictionary holds them all; past that the writer falls back to plain pages by itself).
-const DICTIONARY_COLUMNS: [&str; 11] = [
-    "src",
-    "sensor",
-    "dst",
-    "file_hash",
-    "tcp_options",
-    "fragment",
-    "src_country",
-    "src_as_name",
-    "service",
-    "traffic_kind",
-    "tool",
-];
+/// (The label columns have dictionaries too, made by [`crate::labels`].)
+const DICTIONARY_COLUMNS: [&str; 3] = ["src", "dst", "tcp_options"];
 
 /// Columns whose min/max would not prune anything (random numbers, addresses as text, whose
 /// order is not numeric): statistics cost a comparison per value and buy nothing.
-const NO_STATISTICS: [&str; 8] = [
+const NO_STATISTICS: [&str; 7] = [
     "src",
     "dst",
     "tcp_seq",
@@ -331,7 +323,6 @@ const NO_STATISTICS: [&str; 8] = [
     "ip_id",
     "payload_hash",
     "tcp_options",
-    "src_as_name",
 ];
 
 /// Columns of random numbers: Snappy cannot shrink them and would only cost time.
@@ -417,12 +408,10 @@ impl DayPart {
                 let Some(column) = COLUMNS.get(i) else {
                     return rollup.add(i - COLUMNS.len(), &batch);
                 };
-                let array = (column.build)(&batch);
-                let mut writer = columns[i]
+                columns[i]
                     .lock()
-                    .expect("each column is encoded by one thread");
-                compute_leaves(&column.field, &array)
-                    .and_then(|leaves| leaves.iter().try_for_each(|leaf| writer.write(leaf)))
+                    .expect("each column is encoded by one thread")
+                    .write(column, &batch)
                     .map_err(parquet_error)
             })
         })?;
@@ -498,7 +487,18 @@ impl PacketsFile {
                 .factory
                 .create_column_writers(self.groups)
                 .map_err(|e| StoreError::parquet(&self.pending, e))?;
-            self.columns = Some(writers.into_iter().map(Mutex::new).collect());
+            let sinks = writers
+                .into_iter()
+                .zip(COLUMNS.iter())
+                .map(|(writer, column)| {
+                    Mutex::new(match column.build {
+                        Build::Array(_) => ColumnSink::Array(Box::new(writer)),
+                        Build::Labels(_) => {
+                            ColumnSink::Labels(LabelChunk::new(column.field.is_nullable()))
+                        }
+                    })
+                });
+            self.columns = Some(sinks.collect());
         }
         Ok(())
     }
@@ -518,19 +518,27 @@ impl PacketsFile {
         let Some(columns) = self.columns.take() else {
             return Ok(());
         };
-        let writers: Vec<Mutex<Option<ArrowColumnWriter>>> = columns
+        let sinks: Vec<Mutex<Option<ColumnSink>>> = columns
             .into_iter()
             .map(|w| Mutex::new(w.into_inner().ok()))
             .collect();
-        let chunks: Vec<Mutex<Option<ArrowColumnChunk>>> =
-            writers.iter().map(|_| Mutex::new(None)).collect();
-        encode_in_parallel(writers.len(), |i| {
-            let writer = writers[i]
+        let chunks: Vec<Mutex<Option<ColumnChunk>>> =
+            sinks.iter().map(|_| Mutex::new(None)).collect();
+        let schema = self.file.schema_descr();
+        encode_in_parallel(sinks.len(), |i| {
+            let sink = sinks[i]
                 .lock()
                 .expect("one thread per column")
                 .take()
                 .expect("writer present");
-            *chunks[i].lock().expect("one thread per column") = Some(writer.close()?);
+            let chunk = match sink {
+                ColumnSink::Array(writer) => ColumnChunk::Array(writer.close()?),
+                ColumnSink::Labels(labels) => {
+                    let (bytes, close) = labels.close(schema.column(i))?;
+                    ColumnChunk::Labels(bytes, close)
+                }
+            };
+            *chunks[i].lock().expect("one thread per column") = Some(chunk);
             Ok(())
         })
         .map_err(|e| StoreError::parquet(&self.pending, e))?;
@@ -539,14 +547,12 @@ impl PacketsFile {
             .next_row_group()
             .map_err(|e| StoreError::parquet(&self.pending, e))?;
         for chunk in chunks {
-            let chunk = chunk
-                .into_inner()
-                .ok()
-                .flatten()
-                .expect("every column was closed");
-            chunk
-                .append_to_row_group(&mut group)
-                .map_err(|e| StoreError::parquet(&self.pending, e))?;
+            let appended = match chunk.into_inner().ok().flatten() {
+                Some(ColumnChunk::Array(chunk)) => chunk.append_to_row_group(&mut group),
+                Some(ColumnChunk::Labels(bytes, close)) => group.append_column(&bytes, close),
+                None => unreachable!("every column was closed"),
+            };
+            appended.map_err(|e| StoreError::parquet(&self.pending, e))?;
         }
         group
             .close()
@@ -575,6 +581,38 @@ impl PacketsFile {
             .len();
         Ok(add)
     }
+}
+
+/// Where a row group's column goes while the group is open.
+enum ColumnSink {
+    /// Boxed: the Arrow writer is ten times the size of a label chunk.
+    Array(Box<ArrowColumnWriter>),
+    Labels(LabelChunk),
+}
+
+impl ColumnSink {
+    /// Builds `column`'s values of `batch` and adds them.
+    fn write(&mut self, column: &Column, batch: &Batch<'_>) -> Result<(), ParquetError> {
+        match (self, &column.build) {
+            (ColumnSink::Array(writer), Build::Array(build)) => {
+                let array = build(batch);
+                compute_leaves(&column.field, &array)?
+                    .iter()
+                    .try_for_each(|leaf| writer.write(leaf))
+            }
+            (ColumnSink::Labels(chunk), Build::Labels(build)) => {
+                build(batch, chunk);
+                Ok(())
+            }
+            _ => unreachable!("a column's sink is made from its build"),
+        }
+    }
+}
+
+/// A closed column chunk, ready to append to its row group.
+enum ColumnChunk {
+    Array(ArrowColumnChunk),
+    Labels(bytes::Bytes, ColumnCloseResult),
 }
 
 /// The time each of a batch's tasks (the columns, then the rollups) takes, and the order to
