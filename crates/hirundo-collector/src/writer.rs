@@ -1,6 +1,6 @@
 //! Group commit: accepted batches wait here while the writer is busy (and, with a commit
-//! delay, briefly after) and are written together, one store transaction per sensor, so that a busy collector writes few large Parquet files instead of
-//! one small file per batch. A batch is acknowledged only after its commit is published (the
+//! delay, briefly after) and are written together, one store transaction per sensor, so
+//! that a busy collector writes few large Parquet files instead of one small file per batch. A batch is acknowledged only after its commit is published (the
 //! store syncs data files and the log entry before that), and a batch id already in the log
 //! is acknowledged as a duplicate without being written again.
 

@@ -31,7 +31,7 @@ pub enum ReplayError {
 }
 
 /// What a replay did.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Sent {
     pub frames: u64,
     pub bytes: u64,
@@ -114,12 +114,7 @@ impl Transmitter {
     /// Sends every frame, in order, `rounds` times, as fast as the kernel takes them.
     pub fn send_all(&self, frames: &[&[u8]], rounds: u32) -> Result<Sent, ReplayError> {
         let started = Instant::now();
-        let mut sent = Sent {
-            frames: 0,
-            bytes: 0,
-            elapsed: Duration::ZERO,
-            retries: 0,
-        };
+        let mut sent = Sent::default();
         for _ in 0..rounds {
             for chunk in frames.chunks(FRAMES_PER_CALL) {
                 self.send_chunk(chunk, &mut sent)?;

@@ -7,8 +7,9 @@
 //! interface.
 //!
 //! Threads: capture (this thread: read, decode, batch), spool writer (encode, compress, sync),
-//! senders (HTTPS, one per upload stream), and the optional metrics endpoint. A full spool either drops its oldest
-//! batches or stops the capture (see [`config::WhenFull`]); either way it is counted.
+//! senders (HTTPS, one per upload stream), and the optional metrics endpoint. A full spool
+//! either drops its oldest batches or stops the capture (see [`config::WhenFull`]); either
+//! way it is counted.
 
 pub mod batcher;
 pub mod config;

@@ -5,11 +5,10 @@
 //! Parquet's Arrow writer takes a label column as a string array, then hashes and compares
 //! every value to find its dictionary index and compares every value again for the column's
 //! min/max. A label comes from a small set that stays put (a static name, a two-letter
-//! country code, an AS name held by the enricher),
-//! so here each row costs one look-up of a word-sized key, and the dictionary, the statistics
-//! and the pages are made once per row group: the chunk is the same Parquet (a PLAIN
-//! dictionary page, RLE_DICTIONARY data pages, Snappy), spliced into the row group beside
-//! the Arrow writer's chunks. Written by hand because parquet's own dictionary encoder is
+//! country code, an AS name held by the enricher), so here each row costs one look-up of a
+//! word-sized key, and the dictionary and the statistics are made once per row group: the
+//! chunk is the same Parquet (a PLAIN dictionary page, RLE_DICTIONARY data pages, Snappy),
+//! spliced into the row group beside the Arrow writer's chunks. Written by hand because parquet's own dictionary encoder is
 //! reachable only through that per-value path.
 
 use std::collections::HashMap;

@@ -73,9 +73,8 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
 /// Sends the capture's Ethernet frames, read into memory first so that reading does not
 /// limit the rate.
 fn send(iface: &str, rounds: u32, file: &Path) -> anyhow::Result<()> {
-    const ETHERNET: u32 = 1;
     let transmitter = hirundo_replay::Transmitter::open(iface)?;
-    let held = HeldFrames::read(file, usize::MAX, |linktype| linktype == ETHERNET)?;
+    let held = HeldFrames::read(file, usize::MAX, |link| link == LinkType::Ethernet)?;
     anyhow::ensure!(
         !held.frames.is_empty(),
         "{}: no Ethernet frames to send",
@@ -105,14 +104,18 @@ struct HeldFrames {
 }
 
 struct HeldFrame {
-    linktype: u32,
+    link: LinkType,
     range: std::ops::Range<usize>,
     orig_len: u32,
 }
 
 impl HeldFrames {
-    /// The first `limit` frames whose link type `keep` accepts.
-    fn read(file: &Path, limit: usize, keep: impl Fn(u32) -> bool) -> anyhow::Result<HeldFrames> {
+    /// The first `limit` frames of a link type the decoder knows and `keep` accepts.
+    fn read(
+        file: &Path,
+        limit: usize,
+        keep: impl Fn(LinkType) -> bool,
+    ) -> anyhow::Result<HeldFrames> {
         let mut reader = CaptureReader::open(file)?;
         let mut held = HeldFrames {
             buffer: Vec::new(),
@@ -122,15 +125,16 @@ impl HeldFrames {
             let Some(frame) = reader.next_frame()? else {
                 break;
             };
-            if keep(frame.linktype) {
-                let start = held.buffer.len();
-                held.buffer.extend_from_slice(frame.data);
-                held.frames.push(HeldFrame {
-                    linktype: frame.linktype,
-                    range: start..held.buffer.len(),
-                    orig_len: frame.orig_len,
-                });
-            }
+            let Some(link) = LinkType::from_linktype(frame.linktype).filter(|&l| keep(l)) else {
+                continue;
+            };
+            let start = held.buffer.len();
+            held.buffer.extend_from_slice(frame.data);
+            held.frames.push(HeldFrame {
+                link,
+                range: start..held.buffer.len(),
+                orig_len: frame.orig_len,
+            });
         }
         Ok(held)
     }
@@ -172,19 +176,11 @@ const HELD_FRAMES: usize = 1 << 20;
 /// core. Returns the frames decoded (each held frame once per pass, passes enough for ten
 /// million) and the seconds taken, reading excluded.
 fn decode_in_memory(file: &Path) -> anyhow::Result<(u64, f64)> {
-    let held = HeldFrames::read(file, HELD_FRAMES, |linktype| {
-        LinkType::from_linktype(linktype).is_some()
-    })?;
+    let held = HeldFrames::read(file, HELD_FRAMES, |_| true)?;
     let frames: Vec<(LinkType, &[u8], u32)> = held
         .frames
         .iter()
-        .filter_map(|f| {
-            Some((
-                LinkType::from_linktype(f.linktype)?,
-                held.bytes(f),
-                f.orig_len,
-            ))
-        })
+        .map(|f| (f.link, held.bytes(f), f.orig_len))
         .collect();
     let passes = (10_000_000 / frames.len().max(1)).max(1);
     let started = Instant::now();

@@ -50,6 +50,16 @@ fn collector_args(pki: &Pki, sensors: &Path, port: u16, metrics: u16, extra: &st
     args
 }
 
+/// A private CA, and a sensors file that knows one sensor: the PKI, the sensor's token file
+/// and the sensors file.
+fn pki_with_sensor(d: &Path, name: &str) -> (Pki, PathBuf, PathBuf) {
+    let pki = make_pki(d);
+    let (token, line) = sensor_token(d, name);
+    let sensors = d.join("sensors");
+    std::fs::write(&sensors, format!("{line}\n")).unwrap();
+    (pki, token, sensors)
+}
+
 /// `hirundo sensor` options shared by every sensor of these tests; `source` is `--iface IF`
 /// or `--read FILE`.
 fn sensor_args(
@@ -86,10 +96,7 @@ fn real_scanners_reach_the_store_once_through_kills_and_restarts() {
     let mut lab = Lab::new("net", &scans);
     let ns = Some(lab.sensor.clone());
     let ns = ns.as_deref();
-    let pki = make_pki(d);
-    let (token, line) = sensor_token(d, "tokyo-1");
-    let sensors = d.join("sensors");
-    std::fs::write(&sensors, format!("{line}\n")).unwrap();
+    let (pki, token, sensors) = pki_with_sensor(d, "tokyo-1");
     let db = d.join("db");
     let spool = d.join("spool");
     // The collector on the sensor host's loopback, the sensor on the darknet link.
@@ -209,10 +216,7 @@ fn a_capture_sent_at_top_speed_is_captured_and_stored_whole() {
     let mut lab = Lab::new("send", &[]);
     let ns = Some(lab.sensor.clone());
     let ns = ns.as_deref();
-    let pki = make_pki(d);
-    let (token, line) = sensor_token(d, "fast-1");
-    let sensors = d.join("sensors");
-    std::fs::write(&sensors, format!("{line}\n")).unwrap();
+    let (pki, token, sensors) = pki_with_sensor(d, "fast-1");
     let db = d.join("db");
     let (port, sensor_metrics) = (8443, 9102);
     let mut c = Proc::start(
@@ -223,17 +227,16 @@ fn a_capture_sent_at_top_speed_is_captured_and_stored_whole() {
         &collector_args(&pki, &sensors, port, 9101, ""),
     );
     c.wait_for_log("collector listening", 1, 10 * SECOND);
-    let mut args = sensor_args(
+    // The synthetic capture's darknet, beside the lab's.
+    let args = sensor_args(
         &pki,
         "fast-1",
         &token,
         port,
         &d.join("spool"),
         sensor_metrics,
-        &format!("--iface {SENSOR_IF}"),
+        &format!("--iface {SENSOR_IF} --darknet {SYNTH_DARKNET}"),
     );
-    let darknet = args.iter().position(|a| a == "--darknet").unwrap() + 1;
-    args[darknet] = SYNTH_DARKNET.into();
     let mut p = Proc::start("sensor", ns, d, &db, &args);
     p.wait_for_log("capturing", 1, 10 * SECOND);
 
