@@ -1,7 +1,7 @@
 //! Source countries. IPv4 look-ups go through an [`Ipv4Map`] built from the database once
 //! (23 ns per random address against 160 ns for a walk of the database tree, measured on
-//! the embedded database), so they need no cache and can run on any thread; IPv6 sources,
-//! rare in darknets, walk the tree.
+//! the embedded database); IPv6 sources, rare in darknets, walk the tree. Ingest looks a
+//! source up once a day all the same (see the store's `DaySources`).
 
 use std::net::IpAddr;
 
@@ -28,16 +28,5 @@ impl Countries {
             IpAddr::V4(v4) => self.v4.get(u32::from(v4)),
             v6 => self.db.country(v6),
         }
-    }
-
-    /// The countries of many addresses, in order; see [`Ipv4Map::get_all`].
-    pub fn countries(&self, addrs: &[IpAddr]) -> Vec<Option<CountryCode>> {
-        let mut countries = self.v4.get_all(addrs);
-        for (addr, country) in addrs.iter().zip(&mut countries) {
-            if let v6 @ IpAddr::V6(_) = addr.to_canonical() {
-                *country = self.db.country(v6);
-            }
-        }
-        countries
     }
 }

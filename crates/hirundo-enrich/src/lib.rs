@@ -27,12 +27,13 @@ pub mod kind;
 pub mod services;
 pub mod tools;
 
-use hirundo_geo::{AsInfo, AsnDb, CountryCode, DbInfo, GeoDb, GeoError};
+use hirundo_geo::{AsEntry, AsInfo, AsnDb, CountryCode, DbInfo, GeoDb, GeoError};
 use std::net::IpAddr;
 
 use hirundo_wire::PacketRepr;
 
 pub use kind::TrafficKind;
+pub use services::Service;
 
 /// The labels of one packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +46,14 @@ pub struct Labels {
     pub kind: TrafficKind,
     /// The tool whose fingerprint a TCP SYN probe carries.
     pub tool: Option<&'static str>,
+}
+
+/// A source's labels that stay the same for all its packets (see
+/// [`Enricher::source_labels`]), in 12 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SourceLabels {
+    pub country: Option<CountryCode>,
+    network: Option<AsEntry>,
 }
 
 /// Classifies packets. Shared by reference: ingest labels a batch's packets on all cores.
@@ -75,9 +84,34 @@ impl Enricher {
         self.asn.as_ref().map(AsnDb::describe)
     }
 
-    /// The autonomous systems of many addresses, in order; None without an ASN database.
-    pub fn autonomous_systems(&self, addrs: &[IpAddr]) -> Option<Vec<Option<AsInfo<'_>>>> {
-        self.asn.as_ref().map(|db| db.lookup_all(addrs))
+    /// Whether sources are labelled with their autonomous system.
+    pub fn has_asn(&self) -> bool {
+        self.asn.is_some()
+    }
+
+    /// What a per-address cache keeps of a source: its country and, for an IPv4 address
+    /// with an ASN database, its autonomous system's entry ([`network`](Self::network)).
+    pub fn source_labels(&self, addr: IpAddr) -> SourceLabels {
+        let network = match (&self.asn, addr.to_canonical()) {
+            (Some(db), IpAddr::V4(v4)) => db.entry_v4(v4),
+            _ => None,
+        };
+        SourceLabels {
+            country: self.country(addr),
+            network,
+        }
+    }
+
+    /// The autonomous system of a source: from its cached labels for IPv4, looked up for
+    /// IPv6 (rare in darknets); None without an ASN database.
+    #[inline]
+    pub fn network(&self, addr: IpAddr, labels: SourceLabels) -> Option<AsInfo<'_>> {
+        let db = self.asn.as_ref()?;
+        match labels.network {
+            Some(entry) => Some(db.info(entry)),
+            None if addr.to_canonical().is_ipv6() => db.lookup(addr),
+            None => None,
+        }
     }
 
     /// The country database in use (recorded with every ingest).
@@ -88,12 +122,16 @@ impl Enricher {
     /// All labels of a packet.
     #[inline]
     pub fn classify(&self, packet: &PacketRepr) -> Labels {
-        let kind = kind::classify(packet);
+        let HeaderLabels {
+            kind,
+            service,
+            tool,
+        } = HeaderLabels::of(packet);
         Labels {
             country: self.country(packet.src),
-            service: service(packet, kind),
+            service: service.map(Service::name),
             kind,
-            tool: tool(packet, kind),
+            tool: tool.map(tools::name),
         }
     }
 
@@ -102,31 +140,88 @@ impl Enricher {
     pub fn country(&self, addr: IpAddr) -> Option<CountryCode> {
         self.countries.country(addr)
     }
+}
 
-    /// The countries of many addresses, in order: faster than one by one.
-    pub fn countries(&self, addrs: &[IpAddr]) -> Vec<Option<CountryCode>> {
-        self.countries.countries(addrs)
+/// The labels that a packet's own headers decide (all but its source's), in four bytes: what
+/// ingest computes for every row of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderLabels {
+    pub kind: TrafficKind,
+    pub service: Option<Service>,
+    /// The index in [`tools::FINGERPRINTS`] of the tool that sent it ([`tools::name`]).
+    pub tool: Option<u8>,
+}
+
+impl HeaderLabels {
+    #[inline]
+    pub fn of(packet: &PacketRepr) -> Self {
+        let kind = kind::classify(packet);
+        HeaderLabels {
+            kind,
+            service: service(packet, kind),
+            tool: tool(packet, kind),
+        }
     }
 }
 
-/// The IANA service name of the port a packet of `kind` is about: the destination port of
-/// a probe, the source port (the attacked service) of backscatter.
+/// The IANA service of the port a packet of `kind` is about: the destination port of a
+/// probe, the source port (the attacked service) of backscatter.
 #[inline]
-pub fn service(packet: &PacketRepr, kind: TrafficKind) -> Option<&'static str> {
+fn service(packet: &PacketRepr, kind: TrafficKind) -> Option<Service> {
     let port = if kind == TrafficKind::Backscatter {
         packet.src_port
     } else {
         packet.dst_port
     };
-    port.and_then(|port| services::name(packet.protocol, port))
+    port.and_then(|port| services::lookup(packet.protocol, port))
 }
 
-/// The tool whose fingerprint a packet of `kind` carries (TCP SYN probes only).
+/// The tool whose fingerprint a packet of `kind` carries (TCP SYN probes only), as its
+/// index in [`tools::FINGERPRINTS`] ([`tools::name`] names it).
 #[inline]
-pub fn tool(packet: &PacketRepr, kind: TrafficKind) -> Option<&'static str> {
+fn tool(packet: &PacketRepr, kind: TrafficKind) -> Option<u8> {
     if kind == TrafficKind::TcpSynProbe {
         tools::fingerprint(packet)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What ingest caches of a source gives the same network as a look-up: from the entry
+    /// for IPv4 (IPv4-mapped IPv6 included), from the database for IPv6.
+    #[test]
+    fn source_labels_name_the_network_of_ipv4_and_ipv6_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("asn.csv");
+        std::fs::write(
+            &csv,
+            "8.8.8.0,8.8.8.255,15169,Google LLC\n\
+             2001:4860::,2001:4860:ffff:ffff:ffff:ffff:ffff:ffff,15169,Google LLC\n",
+        )
+        .unwrap();
+        let asn = AsnDb::open(&csv, None).unwrap();
+        let enricher = Enricher::new(GeoDb::embedded()).unwrap().with_asn(asn);
+        let cases = [
+            ("8.8.8.8", Some(15169)),
+            ("::ffff:8.8.8.8", Some(15169)),
+            ("2001:4860::8888", Some(15169)),
+            ("1.1.1.1", None),
+            ("2001:db8::1", None),
+        ];
+        for (addr, want) in cases {
+            let addr: IpAddr = addr.parse().unwrap();
+            let labels = enricher.source_labels(addr);
+            let network = enricher.network(addr, labels);
+            assert_eq!(network.map(|n| n.number), want, "{addr}");
+            assert_eq!(network, enricher.asn.as_ref().unwrap().lookup(addr));
+            assert_eq!(labels.country, enricher.country(addr), "{addr}");
+        }
+        let plain = Enricher::new(GeoDb::embedded()).unwrap();
+        let addr: IpAddr = "8.8.8.8".parse().unwrap();
+        assert_eq!(plain.network(addr, plain.source_labels(addr)), None);
     }
 }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
 use maxminddb::Reader;
@@ -26,10 +26,18 @@ pub struct AsInfo<'a> {
     pub name: &'a str,
 }
 
+/// An autonomous system as the database lists it, in 8 bytes that borrow nothing: what a
+/// per-address cache keeps. [`AsnDb::info`] gives its number and name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsEntry {
+    number: u32,
+    /// Index into the database's names.
+    name: u32,
+}
+
 /// An ASN database, ready for look-ups.
 pub struct AsnDb {
-    /// IPv4 ranges: (AS number, index into `names`).
-    v4: Ipv4Map<(u32, u32)>,
+    v4: Ipv4Map<AsEntry>,
     /// IPv6 ranges from a CSV, sorted by first address.
     v6: Vec<(u128, u128, u32, u32)>,
     names: Vec<String>,
@@ -82,7 +90,7 @@ impl AsnDb {
     #[inline]
     pub fn lookup(&self, addr: IpAddr) -> Option<AsInfo<'_>> {
         match addr.to_canonical() {
-            IpAddr::V4(v4) => self.v4.get(u32::from(v4)).map(|entry| self.info(entry)),
+            IpAddr::V4(v4) => self.entry_v4(v4).map(|entry| self.info(entry)),
             IpAddr::V6(v6) => match &self.reader {
                 Some(reader) => maxmind_lookup(reader, IpAddr::V6(v6)),
                 None => self.csv_v6(u128::from(v6)),
@@ -90,17 +98,19 @@ impl AsnDb {
         }
     }
 
-    /// The autonomous systems of many addresses, in order; see [`Ipv4Map::get_all`].
-    pub fn lookup_all(&self, addrs: &[IpAddr]) -> Vec<Option<AsInfo<'_>>> {
-        let found = self.v4.get_all(addrs);
-        addrs
-            .iter()
-            .zip(found)
-            .map(|(addr, entry)| match addr.to_canonical() {
-                IpAddr::V4(_) => entry.map(|entry| self.info(entry)),
-                v6 => self.lookup(v6),
-            })
-            .collect()
+    /// The entry of an IPv4 address, when the database knows it. IPv6 addresses have none
+    /// (a MaxMind tree names their systems itself): [`lookup`](Self::lookup) them.
+    #[inline]
+    pub fn entry_v4(&self, addr: Ipv4Addr) -> Option<AsEntry> {
+        self.v4.get(u32::from(addr))
+    }
+
+    /// The number and name of an entry of this database.
+    pub fn info(&self, entry: AsEntry) -> AsInfo<'_> {
+        AsInfo {
+            number: entry.number,
+            name: &self.names[entry.name as usize],
+        }
     }
 
     /// What the database is, recorded with every ingest: `FILE (GeoLite2-ASN, built
@@ -125,17 +135,10 @@ impl AsnDb {
         }
     }
 
-    fn info(&self, (number, name): (u32, u32)) -> AsInfo<'_> {
-        AsInfo {
-            number,
-            name: &self.names[name as usize],
-        }
-    }
-
     fn csv_v6(&self, addr: u128) -> Option<AsInfo<'_>> {
         let i = self.v6.partition_point(|r| r.0 <= addr).checked_sub(1)?;
         let (_, last, number, name) = self.v6[i];
-        (addr <= last).then(|| self.info((number, name)))
+        (addr <= last).then(|| self.info(AsEntry { number, name }))
     }
 
     fn from_maxmind(path: &Path, bytes: Vec<u8>) -> Result<AsnDb, GeoError> {
@@ -144,7 +147,10 @@ impl AsnDb {
         let mut names = Names::default();
         let ranges = walk_v4(&reader, &source, |found| {
             let as_info = found.decode::<AsnRecord>()?.and_then(AsnRecord::into_info);
-            Ok(as_info.map(|a| (a.number, names.id(a.name))))
+            Ok(as_info.map(|a| AsEntry {
+                number: a.number,
+                name: names.id(a.name),
+            }))
         })?;
         Ok(AsnDb {
             v4: Ipv4Map::from_sorted(ranges)
@@ -193,7 +199,7 @@ impl Parsed {
         let v4 = self
             .v4
             .iter()
-            .map(|&(first, last, number, name)| (first..=last, (number, name)));
+            .map(|&(first, last, number, name)| (first..=last, AsEntry { number, name }));
         AsnDb {
             v4: Ipv4Map::from_sorted(v4).expect("parse and load check order and overlap"),
             v6: self.v6,

@@ -34,7 +34,7 @@ use serde::Deserialize;
 
 mod asn;
 mod ranges;
-pub use asn::{AsInfo, AsnDb};
+pub use asn::{AsEntry, AsInfo, AsnDb};
 pub use ranges::Ipv4Map;
 
 /// Version of the npm package `@ip-location-db/geo-whois-asn-country-mmdb` that the

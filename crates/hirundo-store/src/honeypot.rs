@@ -165,13 +165,14 @@ fn events_batch<'a>(
     enricher: Option<&Enricher>,
 ) -> Result<RecordBatch, StoreError> {
     let sources: Vec<IpAddr> = events.iter().map(|e| e.src.ip()).collect();
-    let countries = enricher.map(|e| e.countries(&sources));
-    let systems = enricher.and_then(|e| e.autonomous_systems(&sources));
-    let labels: Vec<_> = (0..events.len())
-        .map(|i| {
-            let country = countries.as_ref().and_then(|c| c[i]);
-            let system = systems.as_ref().and_then(|s| s[i]);
-            (country, system)
+    let labels: Vec<_> = sources
+        .iter()
+        .map(|&addr| match enricher {
+            Some(e) => {
+                let source = e.source_labels(addr);
+                (source.country, e.network(addr, source))
+            }
+            None => (None, None),
         })
         .collect();
     let text = |f: fn(&HoneypotEvent<'a>) -> Option<&'a str>| -> ArrayRef {

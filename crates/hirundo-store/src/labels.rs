@@ -28,11 +28,16 @@ use parquet::schema::types::ColumnDescPtr;
 /// Rows per data page: readers skip and decompress a page at a time.
 const PAGE_ROWS: usize = 64 * 1024;
 
+/// Keys below this are small numbers, looked up in a table: no name's address is this low.
+pub(crate) const SMALL_KEYS: u64 = 1 << 16;
+
 /// One row group's values of a label column: the dictionary so far, the data pages encoded
 /// so far, and the rows of the page being filled.
 pub(crate) struct LabelChunk {
     nullable: bool,
-    /// Dictionary index of each key seen.
+    /// Dictionary index + 1 of each small key seen (0: not yet), by key.
+    small: Vec<u32>,
+    /// Dictionary index of each other key seen.
     index: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
     /// The dictionary, in order of first appearance.
     values: Vec<Box<[u8]>>,
@@ -50,6 +55,7 @@ impl LabelChunk {
     pub(crate) fn new(nullable: bool) -> LabelChunk {
         LabelChunk {
             nullable,
+            small: Vec::new(),
             index: HashMap::default(),
             values: Vec::new(),
             indices: Vec::with_capacity(PAGE_ROWS),
@@ -60,37 +66,79 @@ impl LabelChunk {
         }
     }
 
-    /// Appends `value`, known by `key` (the same key must always come with the same value).
+    /// Appends the label known by `key` (a key always comes with the same text). `text` is
+    /// asked for only when the key is new to the chunk. A key below [`SMALL_KEYS`] (a label's
+    /// number in its own small set: a service, a country, a traffic kind) is an index into a
+    /// table; any other (a name's [`address_key`]) is hashed.
     #[inline]
-    pub(crate) fn push(&mut self, key: u64, value: Option<&str>) {
-        match value {
-            None => {
-                self.levels.push(0);
-                self.nulls += 1;
-            }
-            Some(value) => {
-                let next = self.values.len() as u32;
-                let index = *self.index.entry(key).or_insert_with(|| {
-                    self.values.push(value.as_bytes().into());
-                    next
-                });
-                self.indices.push(index);
-                self.levels.push(1);
-            }
+    pub(crate) fn push<'v>(&mut self, key: u64, text: impl FnOnce() -> &'v str) {
+        let index = if key < SMALL_KEYS {
+            self.small_key_index(key as usize, text)
+        } else {
+            self.hashed_key_index(key, text)
+        };
+        self.indices.push(index);
+        self.push_level(1);
+    }
+
+    /// Appends a name that stays where it is while the chunk is written, known by its
+    /// [`address_key`], or NULL.
+    #[inline]
+    pub(crate) fn push_name(&mut self, name: Option<&str>) {
+        match name {
+            Some(name) => self.push(address_key(name), || name),
+            None => self.push_null(),
         }
+    }
+
+    #[inline]
+    pub(crate) fn push_null(&mut self) {
+        self.nulls += 1;
+        self.push_level(0);
+    }
+
+    /// Ends the row: 1 for a row with a value, 0 for NULL.
+    #[inline]
+    fn push_level(&mut self, level: u32) {
+        self.levels.push(level);
         if self.levels.len() == PAGE_ROWS {
             self.finish_page();
         }
+    }
+
+    #[inline]
+    fn small_key_index<'v>(&mut self, key: usize, text: impl FnOnce() -> &'v str) -> u32 {
+        if let Some(&known @ 1..) = self.small.get(key) {
+            return known - 1;
+        }
+        if self.small.len() <= key {
+            self.small.resize(key + 1, 0);
+        }
+        let index = self.add_value(text());
+        self.small[key] = index + 1;
+        index
+    }
+
+    #[inline]
+    fn hashed_key_index<'v>(&mut self, key: u64, text: impl FnOnce() -> &'v str) -> u32 {
+        let next = self.values.len() as u32;
+        *self.index.entry(key).or_insert_with(|| {
+            self.values.push(text().as_bytes().into());
+            next
+        })
+    }
+
+    /// Adds `value` to the dictionary; returns its index.
+    fn add_value(&mut self, value: &str) -> u32 {
+        self.values.push(value.as_bytes().into());
+        self.values.len() as u32 - 1
     }
 
     /// Appends `rows` copies of `value`.
     pub(crate) fn push_repeated(&mut self, value: &str, rows: usize) {
         let index = match self.values.iter().position(|v| **v == *value.as_bytes()) {
             Some(i) => i as u32,
-            None => {
-                self.values.push(value.as_bytes().into());
-                self.values.len() as u32 - 1
-            }
+            None => self.add_value(value),
         };
         let mut left = rows;
         while left > 0 {
@@ -301,8 +349,15 @@ fn flush_packed(packed: &mut Vec<u8>, groups: &mut usize, out: &mut Vec<u8>) {
     }
 }
 
-/// Eight values of `bit_width` bits, the first in the lowest bits.
+/// Eight values of `bit_width` bits, the first in the lowest bits: `bit_width` bytes.
 fn pack_group(group: &[u32; 8], bit_width: u8, out: &mut Vec<u8>) {
+    if bit_width <= 16 {
+        // The usual case (dictionaries below 65,536 values): the group fits one u128.
+        let shift = |i: usize| i as u32 * u32::from(bit_width);
+        let acc = (0..8).fold(0u128, |acc, i| acc | u128::from(group[i]) << shift(i));
+        out.extend_from_slice(&acc.to_le_bytes()[..usize::from(bit_width)]);
+        return;
+    }
     let mut acc: u64 = 0;
     let mut bits = 0u32;
     for &value in group {
@@ -324,7 +379,7 @@ fn write_uleb128(mut value: u64, out: &mut Vec<u8>) {
     out.push(value as u8);
 }
 
-/// Keys are addresses of strings or two-letter codes: a folded multiply spreads them
+/// Hashed keys are addresses of strings: a folded multiply spreads them
 /// over the table's bits at a fraction of a general-purpose hash's cost.
 #[derive(Default)]
 pub(crate) struct KeyHasher(u64);
@@ -352,7 +407,7 @@ impl Hasher for KeyHasher {
 /// address when one is a prefix of the other). Equal names at two addresses only make two
 /// equal dictionary entries.
 #[inline]
-pub(crate) fn address_key(name: &str) -> u64 {
+fn address_key(name: &str) -> u64 {
     (name.as_ptr() as u64) ^ ((name.len() as u64) << 48)
 }
 
@@ -368,9 +423,17 @@ mod tests {
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
 
-    /// Writes `rows` as one label column through [`LabelChunk`] in two row groups and reads
-    /// them back with parquet's Arrow reader.
+    /// Writes `rows` as one label column through [`LabelChunk`] in two row groups, known by
+    /// their addresses, and reads them back with parquet's Arrow reader.
     fn round_trip(rows: &[Option<&'static str>], nullable: bool) -> Vec<Option<String>> {
+        round_trip_with(rows, nullable, LabelChunk::push_name)
+    }
+
+    fn round_trip_with(
+        rows: &[Option<&'static str>],
+        nullable: bool,
+        push: impl Fn(&mut LabelChunk, Option<&'static str>),
+    ) -> Vec<Option<String>> {
         let schema = Schema::new(vec![Field::new("label", DataType::Utf8, nullable)]);
         let parquet_schema = ArrowSchemaConverter::new().convert(&schema).unwrap();
         let props = Arc::new(WriterProperties::builder().build());
@@ -380,7 +443,7 @@ mod tests {
         for part in [&rows[..half], &rows[half..]] {
             let mut chunk = LabelChunk::new(nullable);
             for value in part {
-                chunk.push(value.map_or(0, address_key), *value);
+                push(&mut chunk, *value);
             }
             let (bytes, close) = chunk.close(parquet_schema.column(0)).unwrap();
             let mut group = writer.next_row_group().unwrap();
@@ -460,6 +523,30 @@ mod tests {
     }
 
     #[test]
+    fn small_keys_are_named_once_per_chunk() {
+        let names = ["first", "later", "tcp_syn_probe", "US", "telnet"];
+        let asked = std::cell::Cell::new(0);
+        // Keys spread over the table, the largest first and last.
+        let key_of = |name: &str| {
+            let i = names.iter().position(|n| *n == name).unwrap() as u64;
+            SMALL_KEYS - 1 - i * 1000
+        };
+        let push = |chunk: &mut LabelChunk, name: Option<&'static str>| match name {
+            Some(name) => chunk.push(key_of(name), || {
+                asked.set(asked.get() + 1);
+                name
+            }),
+            None => chunk.push_null(),
+        };
+        let rows: Vec<Option<&'static str>> = (0..200_000)
+            .map(|i: usize| (!i.is_multiple_of(11)).then(|| names[i * 7 % names.len()]))
+            .collect();
+        assert_eq!(round_trip_with(&rows, true, push), owned(&rows));
+        // Two row groups, each asking each name once.
+        assert_eq!(asked.get(), 2 * names.len());
+    }
+
+    #[test]
     fn statistics_are_the_dictionary_extremes() {
         let mut chunk = LabelChunk::new(true);
         for name in [
@@ -468,7 +555,7 @@ mod tests {
             Some("backscatter"),
             Some("tcp-syn-probe"),
         ] {
-            chunk.push(name.map_or(0, address_key), name);
+            chunk.push_name(name);
         }
         let schema = Schema::new(vec![Field::new("label", DataType::Utf8, true)]);
         let parquet_schema = ArrowSchemaConverter::new().convert(&schema).unwrap();
@@ -479,6 +566,23 @@ mod tests {
         assert_eq!(stats.min_opt().unwrap().data(), b"backscatter");
         assert_eq!(stats.max_opt().unwrap().data(), b"udp-probe");
         assert_eq!(stats.null_count_opt(), Some(1));
+    }
+
+    #[test]
+    fn groups_pack_to_their_bit_width_lowest_bits_first() {
+        for width in 1..=24u8 {
+            let group: [u32; 8] =
+                std::array::from_fn(|i| (i as u32 + 1).wrapping_mul(0x9E37_79B9) >> (32 - width));
+            let mut out = Vec::new();
+            pack_group(&group, width, &mut out);
+            assert_eq!(out.len(), usize::from(width));
+            let bit = |i: usize| u32::from(out[i / 8] >> (i % 8) & 1);
+            let width = usize::from(width);
+            let read: Vec<u32> = (0..8)
+                .map(|v| (0..width).map(|b| bit(v * width + b) << b).sum())
+                .collect();
+            assert_eq!(read, group, "width {width}");
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ use arrow::array::{
     UInt64Array, UInt8Array,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use hirundo_enrich::TrafficKind;
+use hirundo_enrich::{tools, Enricher, SourceLabels, TrafficKind};
 use hirundo_geo::CountryCode;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -57,15 +57,15 @@ struct TrafficKey {
     protocol: u8,
     port: Option<u16>,
     country: Option<CountryCode>,
-    /// Index in [`TrafficRollup::tools`]: a `&str` would take 16 bytes.
+    /// Index in [`tools::FINGERPRINTS`]: a `&str` would take 16 bytes.
     tool: Option<u8>,
     kind: Option<TrafficKind>,
 }
 
 const _: () = assert!(std::mem::size_of::<TrafficKey>() == 16);
 
-/// Packets of one source, and its country.
-type SourceCount = (Option<CountryCode>, u64);
+/// A source's labels (its country, written in the table), and its packets.
+type SourceCount = (SourceLabels, u64);
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct BackscatterKey {
@@ -116,9 +116,7 @@ impl Target {
 pub(crate) struct DayRollup {
     target: Target,
     traffic: Mutex<TrafficRollup>,
-    /// Sources by address, IPv4 apart: a `u32` key is a quarter of an `IpAddr`, and a day of
-    /// random sources is millions of them.
-    sources: Mutex<(Map<u32, SourceCount>, Map<u128, SourceCount>)>,
+    sources: DaySources,
     backscatter: Mutex<Map<BackscatterKey, u64>>,
 }
 
@@ -134,44 +132,42 @@ impl DayRollup {
                 sensor: sensor.to_owned(),
             },
             traffic: Mutex::default(),
-            sources: Mutex::default(),
+            sources: DaySources::default(),
             backscatter: Mutex::default(),
         }
+    }
+
+    /// The day's sources, which the batches of the day count (see [`Batch::count_sources`]).
+    pub(crate) fn sources(&self) -> &DaySources {
+        &self.sources
     }
 
     /// Adds a batch of rows of this day to table `task` of [`ROLLUP_TABLES`].
     /// Unenriched rows have no labels: NULL kinds and tools, as in their columns.
     pub(crate) fn add(&self, task: usize, batch: &Batch<'_>) -> Result<(), StoreError> {
         let enriched = batch.context.enricher.is_some();
-        let countries = batch.countries();
-        let countries = |i: usize| countries.and_then(|c| c[i]);
         match task {
             0 => {
+                let sources = batch.source_labels();
+                let countries = |i: usize| sources.and_then(|s| s[i].country);
                 let mut traffic = self.traffic.lock().expect("one task per table");
-                let kinds = enriched.then(|| batch.kinds());
-                let tools = enriched.then(|| batch.tools());
+                let labels = enriched.then(|| batch.header_labels());
                 for (i, row) in batch.rows.iter().enumerate() {
-                    let tool = tools.and_then(|t| t[i]);
-                    traffic.add(row, countries(i), tool, kinds.map(|k| k[i]));
+                    let labels = labels.map(|l| l[i]);
+                    let (kind, tool) = (labels.map(|l| l.kind), labels.and_then(|l| l.tool));
+                    traffic.add(row, countries(i), tool, kind);
                 }
                 traffic.flush_finished_hours(&self.target)
             }
             1 => {
-                let (v4, v6) = &mut *self.sources.lock().expect("one task per table");
-                for (i, row) in batch.rows.iter().enumerate() {
-                    match row.packet.src {
-                        IpAddr::V4(a) => count_source(v4, a.to_bits(), countries(i)),
-                        IpAddr::V6(a) => count_source(v6, a.to_bits(), countries(i)),
-                    }
-                }
+                batch.count_sources();
                 Ok(())
             }
             _ => {
                 let mut backscatter = self.backscatter.lock().expect("one task per table");
                 if enriched {
-                    let kinds = batch.kinds();
-                    let rows = batch.rows.iter().zip(kinds);
-                    for (row, _) in rows.filter(|(_, &k)| k == TrafficKind::Backscatter) {
+                    let rows = batch.rows.iter().zip(batch.header_labels());
+                    for (row, _) in rows.filter(|(_, l)| l.kind == TrafficKind::Backscatter) {
                         let p = &row.packet;
                         let key = BackscatterKey {
                             second: row.ts_ns.div_euclid(NS_PER_SECOND),
@@ -208,7 +204,7 @@ impl DayRollup {
         let (traffic, others) = std::thread::scope(|scope| {
             let traffic = traffic.into_inner().expect("traffic lock");
             let traffic = scope.spawn(move || traffic.finish(target));
-            let (v4, v6) = sources.into_inner().expect("sources lock");
+            let (v4, v6) = sources.0.into_inner().expect("sources lock");
             let backscatter = backscatter.into_inner().expect("backscatter lock");
             let others = [
                 ("sources", sources_batch(&v4, &v6, target)),
@@ -231,8 +227,6 @@ impl DayRollup {
 #[derive(Default)]
 struct TrafficRollup {
     cells: Map<TrafficKey, u64>,
-    /// The tools named in `cells`, in order of appearance.
-    tools: Vec<&'static str>,
     /// The latest hour seen: captures are in time order, so the cells of earlier hours are
     /// (almost always) complete. A late packet only adds a second row for its cell.
     latest_hour: i32,
@@ -244,7 +238,7 @@ impl TrafficRollup {
         &mut self,
         row: &PacketRow,
         country: Option<CountryCode>,
-        tool: Option<&'static str>,
+        tool: Option<u8>,
         kind: Option<TrafficKind>,
     ) {
         let p = &row.packet;
@@ -256,22 +250,10 @@ impl TrafficRollup {
             protocol: p.protocol,
             port: p.dst_port.or(p.icmp_type.map(u16::from)),
             country,
-            tool: tool.map(|t| self.tool_index(t)),
+            tool,
             kind,
         };
         *self.cells.entry(key).or_default() += 1;
-    }
-
-    /// The index of `tool` in `self.tools`, added if new: a handful of tools, so a scan.
-    fn tool_index(&mut self, tool: &'static str) -> u8 {
-        let i = match self.tools.iter().position(|&t| t == tool) {
-            Some(i) => i,
-            None => {
-                self.tools.push(tool);
-                self.tools.len() - 1
-            }
-        };
-        u8::try_from(i).expect("fewer than 256 tools")
     }
 
     /// Once the map is full, writes the cells of the hours before the latest; if it is still
@@ -298,9 +280,10 @@ impl TrafficRollup {
         if cells.is_empty() {
             return Ok(());
         }
-        // Sorted so that runs of equal values compress and hours are in order.
-        cells.sort_unstable_by_key(|(key, _)| key.order());
-        let batch = traffic_batch(&cells, &self.tools, &target.sensor)?;
+        // Sorted so that runs of equal values compress and hours are in order; each cell's
+        // number computed once, not at each of its comparisons (a quarter of the flush).
+        cells.sort_by_cached_key(|(key, _)| key.order());
+        let batch = traffic_batch(&cells, &target.sensor)?;
         let file = match &mut self.file {
             Some(file) => file,
             None => self
@@ -338,11 +321,7 @@ impl TrafficKey {
     }
 }
 
-fn traffic_batch(
-    cells: &[(TrafficKey, u64)],
-    tools: &[&'static str],
-    sensor: &str,
-) -> Result<RecordBatch, StoreError> {
+fn traffic_batch(cells: &[(TrafficKey, u64)], sensor: &str) -> Result<RecordBatch, StoreError> {
     let columns: Vec<ArrayRef> = vec![
         seconds(
             cells
@@ -355,11 +334,7 @@ fn traffic_batch(
         )),
         Arc::new(UInt16Array::from_iter(cells.iter().map(|(k, _)| k.port))),
         countries(cells.iter().map(|(k, _)| k.country)),
-        labels(
-            cells
-                .iter()
-                .map(|(k, _)| k.tool.map(|t| tools[usize::from(t)])),
-        ),
+        labels(cells.iter().map(|(k, _)| k.tool.map(tools::name))),
         labels(cells.iter().map(|(k, _)| k.kind.map(TrafficKind::as_str))),
         counts(cells.iter().map(|(_, n)| *n)),
     ];
@@ -386,7 +361,7 @@ fn sources_batch(
         Arc::new(Date32Array::from_iter_values(std::iter::repeat_n(day, n))),
         repeated(&target.sensor, n),
         addresses(rows().map(|(addr, _)| addr)),
-        countries(rows().map(|(_, (country, _))| country)),
+        countries(rows().map(|(_, (labels, _))| labels.country)),
         counts(rows().map(|(_, (_, packets))| packets)),
     ];
     batch(&SOURCES_SCHEMA, columns)
@@ -458,12 +433,52 @@ impl RollupFile {
     }
 }
 
+/// The sources of one day by address, IPv4 apart (a `u32` key is a quarter of an `IpAddr`, and
+/// a day of random sources is millions of them), with their packets and labels.
+///
+/// Also the per-address cache of the sources' labels (country, autonomous system): darknet
+/// sources repeat (the 10 M packets of `hirundo bench synth` come from 50 k addresses), so a
+/// source is looked up once a day, when it is first counted, and every later packet of it
+/// finds its labels in the entry that counting has to find anyway.
+#[derive(Default)]
+pub(crate) struct DaySources(Mutex<(Map<u32, SourceCount>, Map<u128, SourceCount>)>);
+
+impl DaySources {
+    /// Counts the rows' sources; with an enricher, also returns each row's source labels.
+    pub(crate) fn count(
+        &self,
+        rows: &[PacketRow],
+        enricher: Option<&Enricher>,
+    ) -> Option<Vec<SourceLabels>> {
+        let (v4, v6) = &mut *self.0.lock().expect("one batch counts at a time");
+        let locate =
+            |addr: IpAddr| enricher.map_or_else(SourceLabels::default, |e| e.source_labels(addr));
+        let mut count = |row: &PacketRow| match row.packet.src {
+            IpAddr::V4(a) => count_source(v4, a.to_bits(), || locate(IpAddr::V4(a))),
+            IpAddr::V6(a) => count_source(v6, a.to_bits(), || locate(IpAddr::V6(a))),
+        };
+        match enricher {
+            Some(_) => Some(rows.iter().map(count).collect()),
+            None => {
+                rows.iter().for_each(|row| {
+                    count(row);
+                });
+                None
+            }
+        }
+    }
+}
+
+/// Adds a packet of `addr`, whose labels `locate` finds if it is new; returns its labels.
+#[inline]
 fn count_source<K: Hash + Eq>(
     map: &mut Map<K, SourceCount>,
     addr: K,
-    country: Option<CountryCode>,
-) {
-    map.entry(addr).or_insert((country, 0)).1 += 1;
+    locate: impl FnOnce() -> SourceLabels,
+) -> SourceLabels {
+    let entry = map.entry(addr).or_insert_with(|| (locate(), 0));
+    entry.1 += 1;
+    entry.0
 }
 
 /// The entries of `map` in key order.

@@ -11,12 +11,13 @@ use arrow::datatypes::{
     ArrowPrimitiveType, DataType, Field, Schema, SchemaRef, TimeUnit, TimestampNanosecondType,
     UInt16Type, UInt32Type, UInt8Type,
 };
-use hirundo_enrich::{kind, service, tool, Enricher, TrafficKind};
+use hirundo_enrich::{tools, Enricher, HeaderLabels, SourceLabels};
 use hirundo_geo::{AsInfo, CountryCode};
 use hirundo_wire::{Fragment, PacketRepr};
 
 use crate::columns::{Fixed, Text};
-use crate::labels::{address_key, LabelChunk};
+use crate::labels::LabelChunk;
+use crate::rollup::DaySources;
 
 /// Rows per batch handed to the writer: large enough to amortise per-batch work, small
 /// enough that a few batches in flight stay far below the memory budget.
@@ -49,64 +50,74 @@ pub struct RowContext {
 pub(crate) struct Batch<'a> {
     pub(crate) rows: &'a [PacketRow],
     pub(crate) context: &'a RowContext,
-    sources: OnceLock<Vec<IpAddr>>,
-    kinds: OnceLock<Vec<TrafficKind>>,
-    tools: OnceLock<Vec<Option<&'static str>>>,
-    countries: OnceLock<Option<Vec<Option<CountryCode>>>>,
+    /// The `sources` rollup of the rows' day, which also knows the sources' countries.
+    day_sources: &'a DaySources,
+    header_labels: OnceLock<Vec<HeaderLabels>>,
+    /// Set when the sources are counted: their labels, if enriched.
+    source_labels: OnceLock<Option<Vec<SourceLabels>>>,
     autonomous_systems: OnceLock<Option<Vec<Option<AsInfo<'a>>>>>,
 }
 
 impl<'a> Batch<'a> {
-    pub(crate) fn new(rows: &'a [PacketRow], context: &'a RowContext) -> Self {
+    /// The rows of one day, which `day_sources` counts.
+    pub(crate) fn new(
+        rows: &'a [PacketRow],
+        context: &'a RowContext,
+        day_sources: &'a DaySources,
+    ) -> Self {
         Batch {
             rows,
             context,
-            sources: OnceLock::new(),
-            kinds: OnceLock::new(),
-            tools: OnceLock::new(),
-            countries: OnceLock::new(),
+            day_sources,
+            header_labels: OnceLock::new(),
+            source_labels: OnceLock::new(),
             autonomous_systems: OnceLock::new(),
         }
     }
 
-    fn sources(&self) -> &[IpAddr] {
-        self.sources
-            .get_or_init(|| self.rows.iter().map(|r| r.packet.src).collect())
-    }
-
-    /// The sources' countries, or None when the transaction is not enriched.
-    pub(crate) fn countries(&self) -> Option<&[Option<CountryCode>]> {
-        self.countries
+    /// Adds the rows to the day's `sources` rollup, once whichever task asks first; returns
+    /// their sources' labels, found on the way (see [`DaySources`]), or None when not
+    /// enriched.
+    pub(crate) fn count_sources(&self) -> Option<&[SourceLabels]> {
+        self.source_labels
             .get_or_init(|| {
-                let enricher = self.context.enricher.as_deref()?;
-                Some(enricher.countries(self.sources()))
+                let enricher = self.context.enricher.as_deref();
+                self.day_sources.count(self.rows, enricher)
             })
             .as_deref()
     }
 
-    pub(crate) fn kinds(&self) -> &[TrafficKind] {
-        self.kinds.get_or_init(|| {
+    /// The labels of the rows' sources, or None when the transaction is not enriched (then
+    /// without waiting for the sources to be counted).
+    pub(crate) fn source_labels(&self) -> Option<&[SourceLabels]> {
+        self.context.enricher.as_ref()?;
+        self.count_sources()
+    }
+
+    /// The labels of the rows' own headers (traffic kind, service, tool), for the label
+    /// columns and the rollups. All three in one pass over the rows: reading a batch's rows
+    /// once more costs more than classifying them.
+    pub(crate) fn header_labels(&self) -> &[HeaderLabels] {
+        self.header_labels.get_or_init(|| {
             self.rows
                 .iter()
-                .map(|r| kind::classify(&r.packet))
+                .map(|r| HeaderLabels::of(&r.packet))
                 .collect()
         })
     }
 
-    /// The tools whose fingerprints the rows carry, enriched or not: the `tool` column and the
-    /// rollups decide whether to store them.
-    pub(crate) fn tools(&self) -> &[Option<&'static str>] {
-        self.tools.get_or_init(|| {
-            let rows = self.rows.iter().zip(self.kinds());
-            rows.map(|(r, &kind)| tool(&r.packet, kind)).collect()
-        })
-    }
-
+    /// The rows' sources' autonomous systems, or None without an ASN database.
     fn autonomous_systems(&self) -> Option<&[Option<AsInfo<'a>>]> {
         self.autonomous_systems
             .get_or_init(|| {
                 let enricher: &'a Enricher = self.context.enricher.as_deref()?;
-                enricher.autonomous_systems(self.sources())
+                if !enricher.has_asn() {
+                    return None;
+                }
+                let sources = self.rows.iter().map(|r| r.packet.src);
+                let labels = self.source_labels()?;
+                let found = sources.zip(labels).map(|(a, &l)| enricher.network(a, l));
+                Some(found.collect())
             })
             .as_deref()
     }
@@ -218,7 +229,7 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         }),
         label_column("fragment", true, |b, chunk| {
             for r in b.rows {
-                push_name(chunk, fragment_label(r.packet.fragment));
+                push_label(chunk, fragment_label(r.packet.fragment));
             }
         }),
         column("truncated", Boolean, false, |b| {
@@ -228,11 +239,13 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         label_column("file_hash", false, |b, chunk| {
             chunk.push_repeated(&b.context.file_hash, b.rows.len())
         }),
-        label_column("src_country", true, |b, chunk| match b.countries() {
-            Some(countries) => {
-                for country in countries {
-                    let key = country.map_or(0, |c| u64::from(u16::from_le_bytes(c.as_bytes())));
-                    chunk.push(key, country.as_ref().map(|c| c.as_str()));
+        label_column("src_country", true, |b, chunk| match b.source_labels() {
+            Some(sources) => {
+                for country in sources.iter().map(|s| &s.country) {
+                    push_label(
+                        chunk,
+                        country.as_ref().map(|c| (country_key(c), || c.as_str())),
+                    );
                 }
             }
             None => push_nulls(chunk, b.rows.len()),
@@ -250,20 +263,27 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
             match b.autonomous_systems() {
                 Some(found) => {
                     for as_info in found {
-                        push_name(chunk, as_info.map(|a| a.name));
+                        chunk.push_name(as_info.map(|a| a.name));
                     }
                 }
                 None => push_nulls(chunk, b.rows.len()),
             }
         }),
         label_column("service", true, |b, chunk| {
-            labels(b, chunk, |i, r| service(&r.packet, b.kinds()[i]))
+            labels(b, chunk, |h| {
+                h.service.map(|s| (u64::from(s.number()), move || s.name()))
+            })
         }),
         label_column("traffic_kind", true, |b, chunk| {
-            labels(b, chunk, |i, _| Some(b.kinds()[i].as_str()))
+            labels(b, chunk, |h| {
+                let kind = h.kind;
+                Some((kind as u64, move || kind.as_str()))
+            })
         }),
         label_column("tool", true, |b, chunk| {
-            labels(b, chunk, |i, _| b.tools()[i])
+            labels(b, chunk, |h| {
+                h.tool.map(|t| (u64::from(t), move || tools::name(t)))
+            })
         }),
     ]
 });
@@ -319,32 +339,41 @@ fn autonomous_systems(
     }
 }
 
-/// An enrichment label column: names by row index, or all NULL when the transaction is not
-/// enriched.
-fn labels(
+/// A column of a header label, or all NULL when the transaction is not enriched.
+fn labels<N: FnOnce() -> &'static str>(
     batch: &Batch<'_>,
     chunk: &mut LabelChunk,
-    label: impl Fn(usize, &PacketRow) -> Option<&'static str>,
+    label: impl Fn(&HeaderLabels) -> Option<(u64, N)>,
 ) {
     match batch.context.enricher {
         Some(_) => {
-            for (i, r) in batch.rows.iter().enumerate() {
-                push_name(chunk, label(i, r));
+            for h in batch.header_labels() {
+                push_label(chunk, label(h));
             }
         }
         None => push_nulls(chunk, batch.rows.len()),
     }
 }
 
-/// Appends a name that stays put while the chunk is written (see [`address_key`]).
+/// Appends a label of a small set, known by its number in the set (a key below
+/// [`crate::labels::SMALL_KEYS`]) and named by `name` if new to the chunk; or NULL.
 #[inline]
-fn push_name(chunk: &mut LabelChunk, name: Option<&str>) {
-    chunk.push(name.map_or(0, address_key), name);
+fn push_label<'v>(chunk: &mut LabelChunk, label: Option<(u64, impl FnOnce() -> &'v str)>) {
+    match label {
+        Some((key, name)) => chunk.push(key, name),
+        None => chunk.push_null(),
+    }
+}
+
+/// A country's number: its code's two letters as a number below 26 × 26.
+fn country_key(country: &CountryCode) -> u64 {
+    let [a, b] = country.as_bytes().map(|letter| u64::from(letter - b'A'));
+    a * 26 + b
 }
 
 fn push_nulls(chunk: &mut LabelChunk, rows: usize) {
     for _ in 0..rows {
-        chunk.push(0, None);
+        chunk.push_null();
     }
 }
 
@@ -360,10 +389,11 @@ fn option_kinds(rows: &[PacketRow]) -> ArrayRef {
     text.finish()
 }
 
-fn fragment_label(fragment: Fragment) -> Option<&'static str> {
-    match fragment {
-        Fragment::None => None,
-        Fragment::First => Some("first"),
-        Fragment::Later => Some("later"),
-    }
+fn fragment_label(fragment: Fragment) -> Option<(u64, impl FnOnce() -> &'static str)> {
+    let name = match fragment {
+        Fragment::None => return None,
+        Fragment::First => "first",
+        Fragment::Later => "later",
+    };
+    Some((fragment as u64, move || name))
 }

@@ -400,9 +400,9 @@ impl DayPart {
         packets.open_row_group()?;
         let columns = packets.columns.as_deref().expect("row group just opened");
         let parquet_error = |e| StoreError::parquet(&packets.pending, e);
-        let batch = Batch::new(rows, context);
         // The last tasks add the batch to the rollups, alongside the columns.
         let rollup = &self.rollup;
+        let batch = Batch::new(rows, context, rollup.sources());
         encode_in_parallel(columns.len() + ROLLUP_TASKS, |k| {
             clock.time(k, |i| {
                 let Some(column) = COLUMNS.get(i) else {
