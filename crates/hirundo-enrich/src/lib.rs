@@ -49,11 +49,23 @@ pub struct Labels {
 }
 
 /// A source's labels that stay the same for all its packets (see
-/// [`Enricher::source_labels`]), in 12 bytes.
+/// [`Enricher::source_labels`]): what ingest caches per source.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SourceLabels {
     pub country: Option<CountryCode>,
-    network: Option<AsEntry>,
+    network: CachedNetwork,
+}
+
+/// A source's autonomous system, as a cache can hold it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum CachedNetwork {
+    /// No ASN database, or it has no system for the address.
+    #[default]
+    Unknown,
+    Entry(AsEntry),
+    /// An IPv6 source (rare in darknets), looked up per packet: a MaxMind tree names its
+    /// system itself, with no entry to keep.
+    LookUp,
 }
 
 /// Classifies packets. Shared by reference: ingest labels a batch's packets on all cores.
@@ -93,8 +105,11 @@ impl Enricher {
     /// with an ASN database, its autonomous system's entry ([`network`](Self::network)).
     pub fn source_labels(&self, addr: IpAddr) -> SourceLabels {
         let network = match (&self.asn, addr.to_canonical()) {
-            (Some(db), IpAddr::V4(v4)) => db.entry_v4(v4),
-            _ => None,
+            (None, _) => CachedNetwork::Unknown,
+            (Some(db), IpAddr::V4(v4)) => db
+                .entry_v4(v4)
+                .map_or(CachedNetwork::Unknown, CachedNetwork::Entry),
+            (Some(_), IpAddr::V6(_)) => CachedNetwork::LookUp,
         };
         SourceLabels {
             country: self.country(addr),
@@ -102,15 +117,19 @@ impl Enricher {
         }
     }
 
-    /// The autonomous system of a source: from its cached labels for IPv4, looked up for
-    /// IPv6 (rare in darknets); None without an ASN database.
+    /// The autonomous system of a source from its cached labels, `addr` giving its address
+    /// only when it must be looked up (IPv6); None without an ASN database.
     #[inline]
-    pub fn network(&self, addr: IpAddr, labels: SourceLabels) -> Option<AsInfo<'_>> {
+    pub fn network(
+        &self,
+        labels: SourceLabels,
+        addr: impl FnOnce() -> IpAddr,
+    ) -> Option<AsInfo<'_>> {
         let db = self.asn.as_ref()?;
         match labels.network {
-            Some(entry) => Some(db.info(entry)),
-            None if addr.to_canonical().is_ipv6() => db.lookup(addr),
-            None => None,
+            CachedNetwork::Unknown => None,
+            CachedNetwork::Entry(entry) => Some(db.info(entry)),
+            CachedNetwork::LookUp => db.lookup(addr()),
         }
     }
 
@@ -215,13 +234,13 @@ mod tests {
         for (addr, want) in cases {
             let addr: IpAddr = addr.parse().unwrap();
             let labels = enricher.source_labels(addr);
-            let network = enricher.network(addr, labels);
+            let network = enricher.network(labels, || addr);
             assert_eq!(network.map(|n| n.number), want, "{addr}");
             assert_eq!(network, enricher.asn.as_ref().unwrap().lookup(addr));
             assert_eq!(labels.country, enricher.country(addr), "{addr}");
         }
         let plain = Enricher::new(GeoDb::embedded()).unwrap();
         let addr: IpAddr = "8.8.8.8".parse().unwrap();
-        assert_eq!(plain.network(addr, plain.source_labels(addr)), None);
+        assert_eq!(plain.network(plain.source_labels(addr), || addr), None);
     }
 }

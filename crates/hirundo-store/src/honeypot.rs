@@ -170,7 +170,7 @@ fn events_batch<'a>(
         .map(|&addr| match enricher {
             Some(e) => {
                 let source = e.source_labels(addr);
-                (source.country, e.network(addr, source))
+                (source.country, e.network(source, || addr))
             }
             None => (None, None),
         })

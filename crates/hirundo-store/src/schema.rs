@@ -114,9 +114,8 @@ impl<'a> Batch<'a> {
                 if !enricher.has_asn() {
                     return None;
                 }
-                let sources = self.rows.iter().map(|r| r.packet.src);
-                let labels = self.source_labels()?;
-                let found = sources.zip(labels).map(|(a, &l)| enricher.network(a, l));
+                let labels = self.source_labels()?.iter().enumerate();
+                let found = labels.map(|(i, &l)| enricher.network(l, || self.rows[i].packet.src));
                 Some(found.collect())
             })
             .as_deref()
