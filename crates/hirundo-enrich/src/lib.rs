@@ -161,7 +161,7 @@ impl Enricher {
     }
 }
 
-/// The labels that a packet's own headers decide (all but its source's), in four bytes: what
+/// The labels that a packet's own headers decide (all but its source's), in six bytes: what
 /// ingest computes for every row of a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeaderLabels {
@@ -170,6 +170,8 @@ pub struct HeaderLabels {
     /// The index in [`tools::FINGERPRINTS`] of the tool that sent it ([`tools::name`]).
     pub tool: Option<u8>,
 }
+
+const _: () = assert!(std::mem::size_of::<HeaderLabels>() == 6);
 
 impl HeaderLabels {
     #[inline]

@@ -81,14 +81,20 @@ impl LabelChunk {
         self.push_level(1);
     }
 
+    /// Appends the label known by the key (see [`push`](Self::push)), or NULL.
+    #[inline]
+    pub(crate) fn push_label<'v>(&mut self, label: Option<(u64, impl FnOnce() -> &'v str)>) {
+        match label {
+            Some((key, text)) => self.push(key, text),
+            None => self.push_null(),
+        }
+    }
+
     /// Appends a name that stays where it is while the chunk is written, known by its
     /// [`address_key`], or NULL.
     #[inline]
     pub(crate) fn push_name(&mut self, name: Option<&str>) {
-        match name {
-            Some(name) => self.push(address_key(name), || name),
-            None => self.push_null(),
-        }
+        self.push_label(name.map(|name| (address_key(name), move || name)));
     }
 
     #[inline]
@@ -121,11 +127,12 @@ impl LabelChunk {
 
     #[inline]
     fn hashed_key_index<'v>(&mut self, key: u64, text: impl FnOnce() -> &'v str) -> u32 {
-        let next = self.values.len() as u32;
-        *self.index.entry(key).or_insert_with(|| {
-            self.values.push(text().as_bytes().into());
-            next
-        })
+        if let Some(&known) = self.index.get(&key) {
+            return known;
+        }
+        let index = self.add_value(text());
+        self.index.insert(key, index);
+        index
     }
 
     /// Adds `value` to the dictionary; returns its index.

@@ -50,7 +50,7 @@ pub struct RowContext {
 pub(crate) struct Batch<'a> {
     pub(crate) rows: &'a [PacketRow],
     pub(crate) context: &'a RowContext,
-    /// The `sources` rollup of the rows' day, which also knows the sources' countries.
+    /// The `sources` rollup of the rows' day, which also caches the sources' labels.
     day_sources: &'a DaySources,
     header_labels: OnceLock<Vec<HeaderLabels>>,
     /// Set when the sources are counted: their labels, if enriched.
@@ -228,7 +228,7 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         }),
         label_column("fragment", true, |b, chunk| {
             for r in b.rows {
-                push_label(chunk, fragment_label(r.packet.fragment));
+                chunk.push_label(fragment_label(r.packet.fragment));
             }
         }),
         column("truncated", Boolean, false, |b| {
@@ -241,10 +241,7 @@ pub(crate) static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         label_column("src_country", true, |b, chunk| match b.source_labels() {
             Some(sources) => {
                 for country in sources.iter().map(|s| &s.country) {
-                    push_label(
-                        chunk,
-                        country.as_ref().map(|c| (country_key(c), || c.as_str())),
-                    );
+                    chunk.push_label(country.as_ref().map(|c| (country_key(c), || c.as_str())));
                 }
             }
             None => push_nulls(chunk, b.rows.len()),
@@ -347,24 +344,15 @@ fn labels<N: FnOnce() -> &'static str>(
     match batch.context.enricher {
         Some(_) => {
             for h in batch.header_labels() {
-                push_label(chunk, label(h));
+                chunk.push_label(label(h));
             }
         }
         None => push_nulls(chunk, batch.rows.len()),
     }
 }
 
-/// Appends a label of a small set, known by its number in the set (a key below
-/// [`crate::labels::SMALL_KEYS`]) and named by `name` if new to the chunk; or NULL.
-#[inline]
-fn push_label<'v>(chunk: &mut LabelChunk, label: Option<(u64, impl FnOnce() -> &'v str)>) {
-    match label {
-        Some((key, name)) => chunk.push(key, name),
-        None => chunk.push_null(),
-    }
-}
-
-/// A country's number: its code's two letters as a number below 26 × 26.
+/// A country's number (a small key, see [`crate::labels::SMALL_KEYS`]): its code's two
+/// letters as a number below 26 × 26.
 fn country_key(country: &CountryCode) -> u64 {
     let [a, b] = country.as_bytes().map(|letter| u64::from(letter - b'A'));
     a * 26 + b
